@@ -1,0 +1,57 @@
+# Shared settings and helpers for the scripts in this folder. Sourced, not run.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+STATE="$ROOT/.local"                                  # git-ignored: databases, logs, pids
+TOOLS_CACHE="${EDGESHOP_TOOLS:-$HOME/.cache/edgeshop/tools}"  # shared by every clone
+WORKER_BUILD_VERSION=0.8.7
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock")
+WORKER_BUILD_BIN="$TOOLS_CACHE/worker-build-$WORKER_BUILD_VERSION/bin/worker-build"
+WASM_BINDGEN_BIN="$TOOLS_CACHE/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-bindgen"
+EDGE_HOST=127.0.0.1
+EDGE_PORT=${EDGESHOP_PORT:-8787}
+EDGE_URL="http://$EDGE_HOST:$EDGE_PORT"
+FUNCTIONS=(catalog)                                   # every functions/<name> with a wrangler.toml
+DB_NAME=shop
+DB_USER=shop
+DB_PASSWORD=shop   # Hyperdrive's local connection string must carry one, even with trust auth
+
+export WRANGLER_SEND_METRICS=false CLOUDFLARE_CF_FETCH_ENABLED=false
+export XDG_CONFIG_HOME="$STATE/xdg" WRANGLER_LOG_PATH="$STATE/logs/wrangler"
+export WASM_BINDGEN_BIN WASM_OPT_BIN="$ROOT/node_modules/.bin/wasm-opt" ESBUILD_BIN="$ROOT/node_modules/.bin/esbuild"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+pg_bin_dir() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do [ -x "$d/initdb" ] && { echo "$d"; return 0; }; done
+  command -v initdb >/dev/null && { dirname "$(command -v initdb)"; return 0; }
+  return 1
+}
+
+# initdb and postgres refuse to run as root: use the postgres account then.
+as_pg() {
+  if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+free_port() {
+  local p=$1
+  while port_in_use "$p"; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# Ports are chosen once per checkout and remembered.
+load_ports() {
+  mkdir -p "$STATE"
+  if [ -f "$STATE/ports.env" ]; then
+    # shellcheck disable=SC1091
+    . "$STATE/ports.env"
+  fi
+}
+
+db_url() { echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$1/$DB_NAME"; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

@@ -1,0 +1,261 @@
+//! One SQL statement per catalog route. PostgreSQL builds the JSON, so a
+//! request costs one round trip and the worker mostly passes text through.
+
+use super::cursor::{Cursor, Sort};
+use super::params::ProductQuery;
+use crate::sql::Statement;
+use crate::ApiError;
+
+/// `GET /catalog/stores` → one row, one column: the JSON array.
+pub fn stores() -> Statement {
+    let mut s = Statement::new();
+    s.push_sql(
+        "SELECT COALESCE(json_agg(json_build_object(
+                  'id', s.id, 'slug', s.slug, 'name', s.name, 'region', s.region_code) ORDER BY s.id), '[]')::text
+           FROM stores s",
+    );
+    s
+}
+
+/// `GET /catalog/categories` → one row: a flat JSON array of
+/// `{id, parent_id, slug, name, product_count}` in sibling order, with counts
+/// that include every descendant. `nest_categories` turns it into the tree.
+pub fn categories() -> Statement {
+    let mut s = Statement::new();
+    s.push_sql(
+        "WITH RECURSIVE tree AS (
+             SELECT id, ARRAY[id] AS path FROM categories WHERE parent_id IS NULL
+             UNION ALL
+             SELECT c.id, t.path || c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+         ),
+         direct AS (
+             SELECT category_id, count(*) AS n FROM products WHERE price_min IS NOT NULL GROUP BY category_id
+         ),
+         totals AS (
+             SELECT a.id, sum(d.n) AS n
+               FROM tree t JOIN direct d ON d.category_id = t.id CROSS JOIN LATERAL unnest(t.path) AS a(id)
+              GROUP BY a.id
+         )
+         SELECT COALESCE(json_agg(json_build_object(
+                  'id', c.id, 'parent_id', c.parent_id, 'slug', c.slug, 'name', c.name,
+                  'product_count', COALESCE(totals.n, 0)) ORDER BY c.position, c.id), '[]')::text
+           FROM categories c LEFT JOIN totals ON totals.id = c.id",
+    );
+    s
+}
+
+/// `available` counts only the warehouses of `store` when it is given.
+fn warehouse_join(s: &mut Statement, store: Option<i64>, inventory_alias: &str) -> String {
+    match store {
+        Some(id) => {
+            let p = s.bind(id.to_string());
+            format!(" JOIN warehouses w ON w.id = {inventory_alias}.warehouse_id AND w.store_id = {p}::bigint")
+        }
+        None => String::new(),
+    }
+}
+
+/// `GET /catalog/products/{slug}` → no row when the slug is unknown, else
+/// (product JSON, store_exists).
+pub fn product_detail(slug: &str, store: Option<i64>) -> Statement {
+    let mut s = Statement::new();
+    let slug = s.bind(slug);
+    let join = warehouse_join(&mut s, store, "il");
+    let store_exists = match store {
+        Some(id) => {
+            let p = s.bind(id.to_string());
+            format!("EXISTS (SELECT 1 FROM stores WHERE id = {p}::bigint)")
+        }
+        None => "true".to_string(),
+    };
+    s.push_sql(&format!(
+        "SELECT json_build_object(
+                  'id', p.id, 'slug', p.slug, 'name', p.name, 'description', p.description,
+                  'category', json_build_object('slug', c.slug, 'name', c.name),
+                  'price_min', p.price_min::text, 'price_max', p.price_max::text, 'currency', p.currency,
+                  'variants', COALESCE((
+                      SELECT json_agg(json_build_object(
+                               'id', v.id, 'sku', v.sku, 'options', v.options,
+                               'price', v.price::text, 'currency', v.currency,
+                               'available', (SELECT COALESCE(sum(il.on_hand - il.reserved), 0)
+                                               FROM inventory_levels il{join}
+                                              WHERE il.variant_id = v.id)) ORDER BY v.id)
+                        FROM variants v WHERE v.product_id = p.id), '[]'))::text,
+                ({store_exists})::text
+           FROM products p JOIN categories c ON c.id = p.category_id
+          WHERE p.slug = {slug}"
+    ));
+    s
+}
+
+/// The columns `product_list` returns, in order.
+pub struct ProductListRow;
+
+impl ProductListRow {
+    pub const ITEMS: usize = 0;
+    pub const FACETS: usize = 1;
+    pub const NEXT_KEY: usize = 2;
+    pub const NEXT_ID: usize = 3;
+    pub const CATEGORY_EXISTS: usize = 4;
+    pub const STORE_EXISTS: usize = 5;
+
+    /// The cursor for the next page, from the row's NEXT_KEY/NEXT_ID columns.
+    pub fn next_cursor(sort: Sort, key: Option<&str>, id: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+        match (key, id) {
+            (Some(key), Some(id)) => {
+                let id = id.parse().map_err(|_| ApiError::internal("non-numeric product id"))?;
+                Ok(Some(Cursor { sort, key: key.to_string(), id }))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+/// `(sort key as text, keyset condition, ORDER BY)` for each sort order. Every
+/// order ends in the id so that the order is total and a page boundary is exact.
+fn ordering(sort: Sort) -> (&'static str, &'static str, &'static str) {
+    match sort {
+        Sort::Newest => (
+            "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+            "(created_at, id) < ({key}::timestamptz, {id}::bigint)",
+            "created_at DESC, id DESC",
+        ),
+        Sort::PriceAsc => ("price_min::text", "(price_min, id) > ({key}::numeric, {id}::bigint)", "price_min, id"),
+        Sort::PriceDesc => (
+            "price_max::text",
+            "(price_max, id) < ({key}::numeric, {id}::bigint)",
+            "price_max DESC, id DESC",
+        ),
+        Sort::Relevance => ("rank::text", "(rank, id) < ({key}::real, {id}::bigint)", "rank DESC, id DESC"),
+    }
+}
+
+/// `GET /catalog/products` → one row with the columns of `ProductListRow`.
+pub fn product_list(query: &ProductQuery) -> Statement {
+    let mut s = Statement::new();
+    let mut ctes = Vec::new();
+    let mut product_where = vec!["p.price_min IS NOT NULL".to_string()];
+    let mut from = "products p".to_string();
+    let mut rank = String::new();
+
+    let category_exists = match &query.category {
+        Some(slug) => {
+            let p = s.bind(slug.as_str());
+            ctes.push(format!(
+                "subtree AS (SELECT id FROM categories WHERE slug = {p}
+                             UNION ALL
+                             SELECT c.id FROM categories c JOIN subtree st ON c.parent_id = st.id)"
+            ));
+            product_where.push("p.category_id IN (SELECT id FROM subtree)".into());
+            format!("EXISTS (SELECT 1 FROM categories WHERE slug = {p})")
+        }
+        None => "true".into(),
+    };
+
+    if let Some(text) = &query.q {
+        let p = s.bind(text.as_str());
+        from.push_str(&format!(", websearch_to_tsquery('english', {p}) AS tsq"));
+        product_where.push("p.search @@ tsq".into());
+        rank = ", ts_rank(p.search, tsq) AS rank".into();
+    }
+
+    // Variant-level filters must all hold for one and the same variant.
+    let mut variant_where = Vec::new();
+    if let Some(lo) = query.min_price {
+        variant_where.push(format!("v.price >= {}::numeric", s.bind(lo.to_string())));
+    }
+    if let Some(hi) = query.max_price {
+        variant_where.push(format!("v.price <= {}::numeric", s.bind(hi.to_string())));
+    }
+    for (name, values) in &query.options {
+        let any_of: Vec<String> = values
+            .iter()
+            .map(|v| {
+                let json = serde_json::json!({ name: v }).to_string();
+                format!("v.options @> {}::jsonb", s.bind(json))
+            })
+            .collect();
+        variant_where.push(format!("({})", any_of.join(" OR ")));
+    }
+    if query.in_stock {
+        let join = warehouse_join(&mut s, query.store, "il");
+        variant_where.push(format!(
+            "EXISTS (SELECT 1 FROM inventory_levels il{join} WHERE il.variant_id = v.id AND il.on_hand > il.reserved)"
+        ));
+    }
+    if !variant_where.is_empty() {
+        product_where.push(format!(
+            "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND {})",
+            variant_where.join(" AND ")
+        ));
+    }
+
+    let (sort_key, keyset, order) = ordering(query.sort);
+    let keyset = match &query.cursor {
+        Some(c) => {
+            let key = s.bind(c.key.as_str());
+            let id = s.bind(c.id.to_string());
+            format!("WHERE {}", keyset.replace("{key}", &key).replace("{id}", &id))
+        }
+        None => String::new(),
+    };
+    let limit = query.limit;
+    let in_stock_join = warehouse_join(&mut s, query.store, "il");
+    let store_exists = match query.store {
+        Some(id) => format!("EXISTS (SELECT 1 FROM stores WHERE id = {}::bigint)", s.bind(id.to_string())),
+        None => "true".into(),
+    };
+
+    ctes.push(format!(
+        "matched AS (
+             SELECT p.id, p.slug, p.name, p.price_min, p.price_max, p.currency, p.created_at{rank}
+               FROM {from}
+              WHERE {}
+         )",
+        product_where.join("\n                AND ")
+    ));
+    ctes.push(format!(
+        "page AS (
+             SELECT *, {sort_key} AS sort_key FROM matched {keyset} ORDER BY {order} LIMIT {}
+         )",
+        limit + 1
+    ));
+    ctes.push(format!("shown AS (SELECT * FROM page ORDER BY {order} LIMIT {limit})"));
+    // The last item shown, which is where the next page starts, but only when
+    // the page overflowed (it fetched limit + 1 rows).
+    ctes.push(format!(
+        "next_page AS (
+             SELECT sort_key, id FROM shown
+              WHERE (SELECT count(*) FROM page) > {limit}
+              ORDER BY {order} OFFSET {} LIMIT 1
+         )",
+        limit - 1
+    ));
+
+    s.push_sql(&format!(
+        "WITH RECURSIVE {}
+         SELECT
+           (SELECT COALESCE(json_agg(json_build_object(
+                     'id', sh.id, 'slug', sh.slug, 'name', sh.name,
+                     'price_min', sh.price_min::text, 'price_max', sh.price_max::text,
+                     'currency', sh.currency,
+                     'in_stock', EXISTS (SELECT 1 FROM variants v JOIN inventory_levels il ON il.variant_id = v.id{in_stock_join}
+                                          WHERE v.product_id = sh.id AND il.on_hand > il.reserved)
+                   ) ORDER BY {order}), '[]')::text
+              FROM shown sh),
+           (SELECT COALESCE(json_object_agg(f.key, f.counts ORDER BY f.key), '{{}}')::text
+              FROM (SELECT o.key, json_object_agg(o.value, o.n ORDER BY o.value) AS counts
+                      FROM (SELECT kv.key, kv.value, count(DISTINCT v.product_id) AS n
+                              FROM matched m
+                              JOIN variants v ON v.product_id = m.id
+                              CROSS JOIN LATERAL jsonb_each_text(v.options) AS kv
+                             GROUP BY kv.key, kv.value) o
+                     GROUP BY o.key) f),
+           (SELECT sort_key FROM next_page),
+           (SELECT id::text FROM next_page),
+           ({category_exists})::text,
+           ({store_exists})::text",
+        ctes.join(",\n         "),
+    ));
+    s
+}

@@ -1,0 +1,193 @@
+//! The one place that talks to PostgreSQL. Every function uses it, so every
+//! function routes the same way:
+//!
+//! * reads go to the replica (`DB_REPLICA`), writes to the primary (`DB`);
+//! * a read carrying the client's last-write LSN uses the replica only if it
+//!   has replayed that far (rules in `db_route`), else the primary;
+//! * a replica that cannot be reached is skipped for a few seconds and reads
+//!   fall back to the primary;
+//! * every response reports `x-db` (who served it) and `x-db-statements`.
+//!
+//! One connection per request: Hyperdrive pools the real connections behind
+//! it (in transaction mode, so no session state, advisory locks or PREPARE).
+//! The connection is driven inside the request (`join`), not spawned, and the
+//! client is dropped before the response leaves.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::future::{join, select, Either};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Config};
+use worker::postgres_tls::PassthroughTls;
+use worker::{console_error, console_warn, Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport, Socket};
+
+use crate::db_route::{min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
+use crate::lsn::Lsn;
+use crate::sql::Statement;
+use crate::ApiError;
+
+pub const PRIMARY_BINDING: &str = "DB";
+pub const REPLICA_BINDING: &str = "DB_REPLICA";
+/// A replica that does not answer the connection within this is treated as down.
+const REPLICA_CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
+const PRIMARY_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// After a replica failure, reads go straight to the primary for this long
+/// instead of paying a failed connection on every request.
+const REPLICA_BACKOFF_MS: f64 = 5_000.0;
+
+/// A row with every column as text (queries cast with `::text`).
+pub type Row = Vec<Option<String>>;
+
+thread_local! {
+    // Per isolate. The replica's replay position only moves forward, so a
+    // position seen once answers later freshness checks without a round trip.
+    static REPLICA_REPLAYED: Cell<Option<Lsn>> = const { Cell::new(None) };
+    static REPLICA_DOWN_UNTIL_MS: Cell<f64> = const { Cell::new(0.0) };
+}
+
+enum DbError {
+    Connect(String),
+    Query(tokio_postgres::Error),
+}
+
+impl DbError {
+    fn describe(&self) -> String {
+        match self {
+            DbError::Connect(e) => format!("connect: {e}"),
+            DbError::Query(e) => format!("query: {e}"),
+        }
+    }
+}
+
+pub struct Db<'a> {
+    env: &'a Env,
+    min_lsn: Option<Lsn>,
+    statements: Cell<u32>,
+    served: Cell<Option<Served>>,
+}
+
+impl<'a> Db<'a> {
+    /// Reads the client's read-your-writes position from the request.
+    pub fn for_request(env: &'a Env, req: &Request) -> Result<Self, ApiError> {
+        let header = req.headers().get(LSN_HEADER).ok().flatten();
+        let cookie = req.headers().get("cookie").ok().flatten();
+        let min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref())?;
+        Ok(Db { env, min_lsn, statements: Cell::new(0), served: Cell::new(None) })
+    }
+
+    /// Runs a read-only statement where the routing rules say it may run.
+    pub async fn read(&self, stmt: &Statement) -> Result<Vec<Row>, ApiError> {
+        if let Some(rows) = self.read_on_replica(stmt).await {
+            self.served.set(Some(Served::Replica));
+            return Ok(rows);
+        }
+        let rows = self.on_primary(stmt).await?;
+        self.served.set(Some(Served::Primary));
+        Ok(rows)
+    }
+
+    /// `None` when the replica is missing, down, or behind this client.
+    async fn read_on_replica(&self, stmt: &Statement) -> Option<Vec<Row>> {
+        let now = Date::now().as_millis() as f64;
+        if REPLICA_DOWN_UNTIL_MS.get() > now {
+            return None;
+        }
+        let hd = self.env.hyperdrive(REPLICA_BINDING).ok()?;
+        let min_lsn = self.min_lsn;
+        let known_fresh = replica_is_fresh(min_lsn, REPLICA_REPLAYED.get()) && REPLICA_REPLAYED.get().is_some();
+        let outcome = with_client(&hd, REPLICA_CONNECT_TIMEOUT, |client| async move {
+            if min_lsn.is_some() && !known_fresh {
+                let replayed = self.run(&client, &replay_position()).await?;
+                let replayed: Option<Lsn> =
+                    replayed.first().and_then(|r| r[0].as_deref()).and_then(|s| s.parse().ok());
+                if let Some(lsn) = replayed {
+                    REPLICA_REPLAYED.set(REPLICA_REPLAYED.get().max(Some(lsn)));
+                }
+                if !replica_is_fresh(min_lsn, replayed) {
+                    return Ok(None);
+                }
+            }
+            self.run(&client, stmt).await.map(Some)
+        })
+        .await;
+        match outcome {
+            Ok(rows) => rows,
+            Err(e) => {
+                console_warn!("replica unavailable, reading from the primary: {}", e.describe());
+                REPLICA_DOWN_UNTIL_MS.set(now + REPLICA_BACKOFF_MS);
+                None
+            }
+        }
+    }
+
+    async fn on_primary(&self, stmt: &Statement) -> Result<Vec<Row>, ApiError> {
+        let hd = self
+            .env
+            .hyperdrive(PRIMARY_BINDING)
+            .map_err(|_| ApiError::internal("the DB binding is missing"))?;
+        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, |client| async move { self.run(&client, stmt).await })
+            .await
+            .map_err(|e| match e {
+                DbError::Connect(detail) => {
+                    console_error!("primary unavailable: {detail}");
+                    ApiError::unavailable("database_unavailable", "the database is unavailable, retry shortly")
+                }
+                DbError::Query(err) => {
+                    console_error!("query failed: {err:?}");
+                    ApiError::internal("query failed")
+                }
+            })
+    }
+
+    /// One statement, one round trip: `query_typed` sends Parse/Bind/Execute
+    /// together with an unnamed statement (fine under transaction pooling).
+    async fn run(&self, client: &Client, stmt: &Statement) -> Result<Vec<Row>, DbError> {
+        self.statements.set(self.statements.get() + 1);
+        let params: Vec<(&(dyn ToSql + Sync), Type)> =
+            stmt.params.iter().map(|p| (p as &(dyn ToSql + Sync), Type::TEXT)).collect();
+        let rows = client.query_typed(&stmt.sql, &params).await.map_err(DbError::Query)?;
+        rows.iter()
+            .map(|row| (0..row.len()).map(|i| row.try_get::<_, Option<String>>(i)).collect())
+            .collect::<Result<Vec<Row>, _>>()
+            .map_err(DbError::Query)
+    }
+
+    /// `x-db` and `x-db-statements` for this request.
+    pub fn report(&self, headers: &mut Headers) {
+        if let Some(served) = self.served.get() {
+            let _ = headers.set("x-db", served.as_str());
+        }
+        let _ = headers.set("x-db-statements", &self.statements.get().to_string());
+    }
+}
+
+fn replay_position() -> Statement {
+    let mut s = Statement::new();
+    s.push_sql("SELECT pg_last_wal_replay_lsn()::text");
+    s
+}
+
+async fn with_client<T, F, Fut>(hd: &Hyperdrive, timeout: Duration, work: F) -> Result<T, DbError>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Result<T, DbError>>,
+{
+    let socket = Socket::builder()
+        .secure_transport(SecureTransport::StartTls)
+        .connect(hd.host(), hd.port())
+        .map_err(|e| DbError::Connect(e.to_string()))?;
+    let mut config = Config::new();
+    config.user(hd.user()).password(hd.password()).dbname(hd.database());
+    let connect = Box::pin(config.connect_raw(socket, PassthroughTls));
+    let (client, connection) = match select(connect, Delay::from(timeout)).await {
+        Either::Left((Ok(pair), _)) => pair,
+        Either::Left((Err(e), _)) => return Err(DbError::Connect(e.to_string())),
+        Either::Right(_) => return Err(DbError::Connect("timed out".into())),
+    };
+    // `work` owns the client; when it finishes the client drops, which ends
+    // the connection future, so `join` returns.
+    let (result, _) = join(work(client), connection).await;
+    result
+}

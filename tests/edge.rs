@@ -1,0 +1,126 @@
+//! The entry worker's cross-cutting duties, against the real stack.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use integration::*;
+
+#[test]
+fn healthz_is_constant_json() {
+    let reply = get("/healthz");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json(), serde_json::json!({"status": "ok"}));
+}
+
+#[test]
+fn request_ids_are_kept_or_minted() {
+    let kept = get_with("/healthz", &[("x-request-id", "trace-abc.123")]);
+    assert_eq!(kept.header("x-request-id"), Some("trace-abc.123"));
+    let minted = get_with("/healthz", &[("x-request-id", "no spaces allowed")]);
+    let id = minted.header("x-request-id").unwrap();
+    assert_eq!(id.len(), 32);
+    assert!(id.bytes().all(|b| b.is_ascii_hexdigit()));
+    let other = get("/healthz");
+    assert_ne!(other.header("x-request-id"), Some(id), "ids are unique");
+    // Errors carry one too.
+    assert!(get("/nowhere").header("x-request-id").is_some());
+}
+
+#[test]
+fn unknown_paths_get_a_json_404() {
+    for path in ["/", "/nowhere", "/catalogue/products"] {
+        let reply = get(path);
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(reply.error_code(), "not_found");
+    }
+}
+
+#[test]
+fn paths_of_functions_not_deployed_get_a_json_503() {
+    let reply = request("POST", "/cart", &[("content-type", "application/json")], Some(b"{}"));
+    assert_eq!(reply.status, 503);
+    assert_eq!(reply.error_code(), "function_unavailable");
+}
+
+#[test]
+fn cors_allows_configured_storefronts_only() {
+    let allowed = "http://localhost:3000";
+    let reply = get_with("/catalog/stores", &[("origin", allowed)]);
+    assert_eq!(reply.header("access-control-allow-origin"), Some(allowed));
+    assert!(reply.header("access-control-expose-headers").unwrap().contains("etag"));
+    let reply = get_with("/catalog/stores", &[("origin", "https://evil.example")]);
+    assert_eq!(reply.header("access-control-allow-origin"), None);
+
+    let preflight = request(
+        "OPTIONS",
+        "/cart",
+        &[("origin", allowed), ("access-control-request-method", "POST")],
+        None,
+    );
+    assert_eq!(preflight.status, 204);
+    assert!(preflight.header("access-control-allow-methods").unwrap().contains("POST"));
+    assert!(preflight.header("access-control-allow-headers").unwrap().contains("idempotency-key"));
+    let refused = request("OPTIONS", "/cart", &[("origin", "https://evil.example")], None);
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.error_code(), "origin_not_allowed");
+}
+
+#[test]
+fn bodies_over_64_kib_are_413_with_or_without_content_length() {
+    let big = vec![b'x'; 64 * 1024 + 1];
+    for path in ["/cart", "/webhooks/stripe", "/catalog/products"] {
+        let reply = request("POST", path, &[("content-type", "application/json")], Some(&big));
+        assert_eq!(reply.status, 413, "{path}");
+        assert_eq!(reply.error_code(), "payload_too_large");
+    }
+    // Exactly the limit passes the edge (and reaches the function).
+    let ok = request("POST", "/catalog/products", &[], Some(&vec![b'x'; 64 * 1024]));
+    assert_eq!(ok.status, 405);
+
+    // Chunked upload, no Content-Length: counted as it streams in.
+    let url = base_url();
+    let addr = url.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /webhooks/stripe HTTP/1.1\r\nHost: {addr}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let chunk = vec![b'y'; 16 * 1024];
+    for _ in 0..5 {
+        write!(stream, "{:x}\r\n", chunk.len()).unwrap();
+        stream.write_all(&chunk).unwrap();
+        stream.write_all(b"\r\n").unwrap();
+    }
+    stream.write_all(b"0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or(""));
+    assert!(answer.contains("payload_too_large"));
+}
+
+#[test]
+fn the_second_read_of_a_catalog_url_is_a_cache_hit_with_no_sql() {
+    let path = format!("/catalog/products?limit=7&_edge_test={}", std::process::id());
+    let first = get(&path);
+    assert_eq!(first.status, 200);
+    assert_eq!(first.header("x-cache"), Some("MISS"));
+    assert_eq!(first.header("x-db-statements"), Some("1"));
+    // The cache write happens after the response (waitUntil): allow it a moment.
+    let mut second = get(&path);
+    for _ in 0..20 {
+        if second.header("x-cache") == Some("HIT") {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        second = get(&path);
+    }
+    assert_eq!(second.header("x-cache"), Some("HIT"));
+    assert_eq!(second.header("x-db-statements"), Some("0"));
+    assert_eq!(second.header("x-db"), None);
+    assert_eq!(second.body, first.body);
+    assert_eq!(second.header("etag"), first.header("etag"));
+    // Parameter order does not matter to the cache.
+    let reordered = get(&format!("/catalog/products?_edge_test={}&limit=7", std::process::id()));
+    assert_eq!(reordered.header("x-cache"), Some("HIT"));
+}

@@ -1,0 +1,124 @@
+//! Read/write routing: read-your-writes through the commit LSN, and reads
+//! falling back to the primary when the replica is down. These tests change
+//! the replica, so they hold a lock and restore it.
+
+use std::sync::Mutex;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+use integration::*;
+
+static REPLICA: Mutex<()> = Mutex::new(());
+
+fn set_apply_delay(delay: &str) {
+    let mut replica = db(&superuser(&replica_url()));
+    replica.batch_execute(&format!("ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'")).unwrap();
+    replica.batch_execute("SELECT pg_reload_conf()").unwrap();
+}
+
+fn wait_replica_caught_up() {
+    let target: String = db(&primary_url()).query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+    let mut replica = db(&replica_url());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        let done: bool = replica
+            .query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[&target])
+            .unwrap()
+            .get(0);
+        if done {
+            return;
+        }
+        sleep(Duration::from_millis(50));
+    }
+    panic!("replica did not catch up");
+}
+
+fn price_of(product: &serde_json::Value, sku: &str) -> String {
+    product["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["sku"] == sku)
+        .map(|v| v["price"].as_str().unwrap().to_string())
+        .unwrap()
+}
+
+#[test]
+fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
+    let _lock = REPLICA.lock().unwrap_or_else(|e| e.into_inner());
+    let mut primary = db(&primary_url());
+    let row = primary
+        .query_one(
+            "SELECT p.slug, v.sku, v.price::text FROM variants v JOIN products p ON p.id = v.product_id
+              ORDER BY v.id DESC LIMIT 1",
+            &[],
+        )
+        .unwrap();
+    let (slug, sku, old_price): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let path = format!("/catalog/products/{slug}");
+
+    // The replica applies commits 4 s late from now on.
+    set_apply_delay("4s");
+    let new_price: String = primary
+        .query_one("UPDATE variants SET price = price + 1 WHERE sku = $1 RETURNING price::text", &[&sku])
+        .unwrap()
+        .get(0);
+    // The test helper plays the part of a write route: the LSN after commit.
+    let lsn: String = primary.query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+
+    let with_lsn = get_uncached_with(&path, &[("x-db-lsn", &lsn)]);
+    let without_lsn = get_uncached(&path);
+    let with_cookie = get_uncached_with(&path, &[("cookie", &format!("theme=dark; db_lsn={lsn}"))]);
+
+    set_apply_delay("0");
+    wait_replica_caught_up();
+    let after_catch_up = get_uncached_with(&path, &[("x-db-lsn", &lsn)]);
+    primary.execute("UPDATE variants SET price = $2::text::numeric WHERE sku = $1", &[&sku, &old_price]).unwrap();
+
+    assert_eq!(with_lsn.status, 200);
+    assert_eq!(with_lsn.header("x-db"), Some("primary"), "the lagging replica must not serve this read");
+    assert_eq!(price_of(&with_lsn.json(), &sku), new_price);
+    assert_eq!(with_lsn.header("x-cache"), Some("BYPASS"), "the edge cache cannot know about the write");
+
+    assert_eq!(without_lsn.header("x-db"), Some("replica"));
+    assert_eq!(price_of(&without_lsn.json(), &sku), old_price, "the replica really was behind");
+
+    assert_eq!(with_cookie.header("x-db"), Some("primary"));
+    assert_eq!(price_of(&with_cookie.json(), &sku), new_price);
+
+    assert_eq!(after_catch_up.header("x-db"), Some("replica"), "a caught-up replica serves it again");
+    assert_eq!(price_of(&after_catch_up.json(), &sku), new_price);
+    // Statements: the freshness check plus the read.
+    assert_eq!(after_catch_up.header("x-db-statements"), Some("2"));
+}
+
+#[test]
+fn a_malformed_lsn_header_is_a_400() {
+    let reply = get_uncached_with("/catalog/stores", &[("x-db-lsn", "yesterday")]);
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.error_code(), "invalid_lsn");
+}
+
+#[test]
+fn reads_fall_back_to_the_primary_while_the_replica_is_down() {
+    let _lock = REPLICA.lock().unwrap_or_else(|e| e.into_inner());
+    scripts_db(&["stop-replica"]);
+    let during: Vec<Reply> = (0..3).map(|_| get_uncached("/catalog/products?limit=3")).collect();
+    scripts_db(&["start-replica"]);
+
+    for reply in &during {
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert_eq!(reply.header("x-db"), Some("primary"));
+        assert_eq!(reply.json()["items"].as_array().unwrap().len(), 3);
+    }
+    // Once it is back (after the isolate's back-off), the replica serves reads again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let reply = get_uncached("/catalog/products?limit=3");
+        if reply.header("x-db") == Some("replica") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the replica never took reads back");
+        sleep(Duration::from_millis(500));
+    }
+}
