@@ -33,14 +33,17 @@ CREATE INDEX categories_parent ON categories (parent_id);
 
 CREATE TABLE products (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]{0,126}$'),
+    slug        text NOT NULL UNIQUE CHECK (slug ~ '^[a-z0-9][a-z0-9-]*$' AND length(slug) <= 127),
     name        text NOT NULL,
     description text NOT NULL DEFAULT '',
     category_id bigint NOT NULL REFERENCES categories (id),
     currency    char(3) NOT NULL DEFAULT 'USD' CHECK (currency ~ '^[A-Z]{3}$'),
-    -- Denormalised from variants by a trigger so that price sorts page by index.
-    price_min   numeric(12,2),
-    price_max   numeric(12,2),
+    -- Denormalised from variants by a trigger: price sorts page by index, and
+    -- facet counts read one small array per product ('color=red', 'size=M')
+    -- instead of unpacking every variant's JSON on every request.
+    price_min     numeric(12,2),
+    price_max     numeric(12,2),
+    option_values text[] NOT NULL DEFAULT '{}',
     created_at  timestamptz NOT NULL DEFAULT now(),
     search      tsvector GENERATED ALWAYS AS (
                     setweight(to_tsvector('english', name), 'A') ||
@@ -55,7 +58,7 @@ CREATE INDEX products_price_desc ON products (price_max DESC, id DESC);
 CREATE TABLE variants (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     product_id bigint NOT NULL REFERENCES products (id) ON DELETE CASCADE,
-    sku        text NOT NULL UNIQUE CHECK (sku ~ '^[A-Z0-9][A-Z0-9-]{2,63}$'),
+    sku        text NOT NULL UNIQUE CHECK (sku ~ '^[A-Z0-9][A-Z0-9-]+$' AND length(sku) BETWEEN 3 AND 64),
     -- Option values, e.g. {"color":"red","size":"M"}.
     options    jsonb NOT NULL DEFAULT '{}' CHECK (jsonb_typeof(options) = 'object'),
     price      numeric(12,2) NOT NULL CHECK (price >= 0),
@@ -74,18 +77,30 @@ CREATE TABLE inventory_levels (
 );
 CREATE INDEX inventory_levels_warehouse ON inventory_levels (warehouse_id);
 
-CREATE FUNCTION products_refresh_prices() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Keeps products.price_min/max/option_values equal to what their variants
+-- say. A variant moved between products refreshes both of them.
+CREATE FUNCTION products_option_values(product bigint) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT COALESCE(array_agg(DISTINCT kv.key || '=' || kv.value ORDER BY kv.key || '=' || kv.value), '{}')
+      FROM variants v CROSS JOIN LATERAL jsonb_each_text(v.options) AS kv
+     WHERE v.product_id = product
+$$;
+
+CREATE FUNCTION products_refresh_from_variants() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    touched bigint[] := ARRAY[]::bigint[];
 BEGIN
+    IF TG_OP <> 'INSERT' THEN touched := touched || OLD.product_id; END IF;
+    IF TG_OP <> 'DELETE' THEN touched := touched || NEW.product_id; END IF;
     UPDATE products p
-       SET price_min = agg.lo, price_max = agg.hi
-      FROM (SELECT min(price) AS lo, max(price) AS hi FROM variants
-             WHERE product_id = COALESCE(NEW.product_id, OLD.product_id)) agg
-     WHERE p.id = COALESCE(NEW.product_id, OLD.product_id);
+       SET price_min = (SELECT min(price) FROM variants WHERE product_id = p.id),
+           price_max = (SELECT max(price) FROM variants WHERE product_id = p.id),
+           option_values = products_option_values(p.id)
+     WHERE p.id = ANY (touched);
     RETURN NULL;
 END $$;
-CREATE TRIGGER variants_refresh_prices
-    AFTER INSERT OR UPDATE OF price, product_id OR DELETE ON variants
-    FOR EACH ROW EXECUTE FUNCTION products_refresh_prices();
+CREATE TRIGGER variants_refresh_product
+    AFTER INSERT OR UPDATE OF price, product_id, options OR DELETE ON variants
+    FOR EACH ROW EXECUTE FUNCTION products_refresh_from_variants();
 
 CREATE TABLE orders (
     id         bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,

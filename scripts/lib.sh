@@ -53,5 +53,7 @@ load_ports() {
 }
 
 db_url() { echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$1/$DB_NAME"; }
+# What the Hyperdrive bindings connect to locally: PgBouncer, per database.
+pooled_url() { echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PGBOUNCER_PORT/${DB_NAME}_$1"; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }

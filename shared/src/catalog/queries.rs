@@ -111,42 +111,61 @@ impl ProductListRow {
     }
 }
 
-/// `(sort key as text, keyset condition, ORDER BY)` for each sort order. Every
-/// order ends in the id so that the order is total and a page boundary is exact.
-fn ordering(sort: Sort) -> (&'static str, &'static str, &'static str) {
+/// How one sort order is expressed in SQL: the sort value (an expression on
+/// products `p`), its direction, its type for the cursor cast, and how it is
+/// printed into a cursor. Every order ends in the id so that it is total and a
+/// page boundary is exact.
+struct Ordering {
+    value: &'static str,
+    descending: bool,
+    sql_type: &'static str,
+    as_text: &'static str,
+}
+
+fn ordering(sort: Sort) -> Ordering {
     match sort {
-        Sort::Newest => (
-            "to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
-            "(created_at, id) < ({key}::timestamptz, {id}::bigint)",
-            "created_at DESC, id DESC",
-        ),
-        Sort::PriceAsc => ("price_min::text", "(price_min, id) > ({key}::numeric, {id}::bigint)", "price_min, id"),
-        Sort::PriceDesc => (
-            "price_max::text",
-            "(price_max, id) < ({key}::numeric, {id}::bigint)",
-            "price_max DESC, id DESC",
-        ),
-        Sort::Relevance => ("rank::text", "(rank, id) < ({key}::real, {id}::bigint)", "rank DESC, id DESC"),
+        Sort::Newest => Ordering {
+            value: "p.created_at",
+            descending: true,
+            sql_type: "timestamptz",
+            as_text: "to_char(sort_value AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
+        },
+        Sort::PriceAsc => {
+            Ordering { value: "p.price_min", descending: false, sql_type: "numeric", as_text: "sort_value::text" }
+        }
+        Sort::PriceDesc => {
+            Ordering { value: "p.price_max", descending: true, sql_type: "numeric", as_text: "sort_value::text" }
+        }
+        Sort::Relevance => Ordering {
+            value: "ts_rank(p.search, tsq)",
+            descending: true,
+            sql_type: "real",
+            as_text: "sort_value::text",
+        },
     }
 }
 
 /// `GET /catalog/products` → one row with the columns of `ProductListRow`.
+///
+/// The page and the facets are two scans of `products` with the same filter:
+/// the page can then walk an index in sort order and stop after limit + 1
+/// rows, while the facets count the precomputed `option_values` of every
+/// matching product.
 pub fn product_list(query: &ProductQuery) -> Statement {
     let mut s = Statement::new();
-    let mut ctes = Vec::new();
-    let mut product_where = vec!["p.price_min IS NOT NULL".to_string()];
+    let mut with = Vec::new();
+    let mut filters = vec!["p.price_min IS NOT NULL".to_string()];
     let mut from = "products p".to_string();
-    let mut rank = String::new();
 
     let category_exists = match &query.category {
         Some(slug) => {
             let p = s.bind(slug.as_str());
-            ctes.push(format!(
+            with.push(format!(
                 "subtree AS (SELECT id FROM categories WHERE slug = {p}
                              UNION ALL
                              SELECT c.id FROM categories c JOIN subtree st ON c.parent_id = st.id)"
             ));
-            product_where.push("p.category_id IN (SELECT id FROM subtree)".into());
+            filters.push("p.category_id IN (SELECT id FROM subtree)".into());
             format!("EXISTS (SELECT 1 FROM categories WHERE slug = {p})")
         }
         None => "true".into(),
@@ -154,108 +173,102 @@ pub fn product_list(query: &ProductQuery) -> Statement {
 
     if let Some(text) = &query.q {
         let p = s.bind(text.as_str());
-        from.push_str(&format!(", websearch_to_tsquery('english', {p}) AS tsq"));
-        product_where.push("p.search @@ tsq".into());
-        rank = ", ts_rank(p.search, tsq) AS rank".into();
+        from.push_str(&format!(" CROSS JOIN websearch_to_tsquery('english', {p}) AS tsq"));
+        filters.push("p.search @@ tsq".into());
     }
 
     // Variant-level filters must all hold for one and the same variant.
-    let mut variant_where = Vec::new();
+    let mut variant_filters = Vec::new();
     if let Some(lo) = query.min_price {
-        variant_where.push(format!("v.price >= {}::numeric", s.bind(lo.to_string())));
+        variant_filters.push(format!("v.price >= {}::numeric", s.bind(lo.to_string())));
     }
     if let Some(hi) = query.max_price {
-        variant_where.push(format!("v.price <= {}::numeric", s.bind(hi.to_string())));
+        variant_filters.push(format!("v.price <= {}::numeric", s.bind(hi.to_string())));
     }
     for (name, values) in &query.options {
         let any_of: Vec<String> = values
             .iter()
-            .map(|v| {
-                let json = serde_json::json!({ name: v }).to_string();
-                format!("v.options @> {}::jsonb", s.bind(json))
-            })
+            .map(|v| format!("v.options @> {}::jsonb", s.bind(serde_json::json!({ name: v }).to_string())))
             .collect();
-        variant_where.push(format!("({})", any_of.join(" OR ")));
+        variant_filters.push(format!("({})", any_of.join(" OR ")));
     }
+    let store_join = warehouse_join(&mut s, query.store, "il");
     if query.in_stock {
-        let join = warehouse_join(&mut s, query.store, "il");
-        variant_where.push(format!(
-            "EXISTS (SELECT 1 FROM inventory_levels il{join} WHERE il.variant_id = v.id AND il.on_hand > il.reserved)"
+        variant_filters.push(format!(
+            "EXISTS (SELECT 1 FROM inventory_levels il{store_join} WHERE il.variant_id = v.id AND il.on_hand > il.reserved)"
         ));
     }
-    if !variant_where.is_empty() {
-        product_where.push(format!(
+    if !variant_filters.is_empty() {
+        filters.push(format!(
             "EXISTS (SELECT 1 FROM variants v WHERE v.product_id = p.id AND {})",
-            variant_where.join(" AND ")
+            variant_filters.join(" AND ")
         ));
     }
+    let filters = filters.join(" AND ");
 
-    let (sort_key, keyset, order) = ordering(query.sort);
+    let order = ordering(query.sort);
+    let dir = if order.descending { "DESC" } else { "ASC" };
     let keyset = match &query.cursor {
         Some(c) => {
             let key = s.bind(c.key.as_str());
             let id = s.bind(c.id.to_string());
-            format!("WHERE {}", keyset.replace("{key}", &key).replace("{id}", &id))
+            let cmp = if order.descending { "<" } else { ">" };
+            format!(" AND ({}, p.id) {cmp} ({key}::{}, {id}::bigint)", order.value, order.sql_type)
         }
         None => String::new(),
     };
-    let limit = query.limit;
-    let in_stock_join = warehouse_join(&mut s, query.store, "il");
     let store_exists = match query.store {
         Some(id) => format!("EXISTS (SELECT 1 FROM stores WHERE id = {}::bigint)", s.bind(id.to_string())),
         None => "true".into(),
     };
+    let limit = query.limit;
 
-    ctes.push(format!(
-        "matched AS (
-             SELECT p.id, p.slug, p.name, p.price_min, p.price_max, p.currency, p.created_at{rank}
-               FROM {from}
-              WHERE {}
-         )",
-        product_where.join("\n                AND ")
-    ));
-    ctes.push(format!(
+    with.push(format!(
         "page AS (
-             SELECT *, {sort_key} AS sort_key FROM matched {keyset} ORDER BY {order} LIMIT {}
+             SELECT p.id, p.slug, p.name, p.price_min, p.price_max, p.currency, {value} AS sort_value
+               FROM {from}
+              WHERE {filters}{keyset}
+              ORDER BY {value} {dir}, p.id {dir}
+              LIMIT {fetch}
          )",
-        limit + 1
+        value = order.value,
+        fetch = limit + 1,
     ));
-    ctes.push(format!("shown AS (SELECT * FROM page ORDER BY {order} LIMIT {limit})"));
-    // The last item shown, which is where the next page starts, but only when
-    // the page overflowed (it fetched limit + 1 rows).
-    ctes.push(format!(
+    with.push(format!("shown AS (SELECT * FROM page ORDER BY sort_value {dir}, id {dir} LIMIT {limit})"));
+    // Where the next page starts: the last item shown, if the page overflowed.
+    with.push(format!(
         "next_page AS (
-             SELECT sort_key, id FROM shown
+             SELECT {as_text} AS sort_key, id FROM shown
               WHERE (SELECT count(*) FROM page) > {limit}
-              ORDER BY {order} OFFSET {} LIMIT 1
+              ORDER BY sort_value {dir}, id {dir} OFFSET {last} LIMIT 1
          )",
-        limit - 1
+        as_text = order.as_text,
+        last = limit - 1,
     ));
 
     s.push_sql(&format!(
-        "WITH RECURSIVE {}
+        "WITH RECURSIVE {with}
          SELECT
            (SELECT COALESCE(json_agg(json_build_object(
                      'id', sh.id, 'slug', sh.slug, 'name', sh.name,
                      'price_min', sh.price_min::text, 'price_max', sh.price_max::text,
                      'currency', sh.currency,
-                     'in_stock', EXISTS (SELECT 1 FROM variants v JOIN inventory_levels il ON il.variant_id = v.id{in_stock_join}
+                     'in_stock', EXISTS (SELECT 1 FROM variants v JOIN inventory_levels il ON il.variant_id = v.id{store_join}
                                           WHERE v.product_id = sh.id AND il.on_hand > il.reserved)
-                   ) ORDER BY {order}), '[]')::text
+                   ) ORDER BY sh.sort_value {dir}, sh.id {dir}), '[]')::text
               FROM shown sh),
            (SELECT COALESCE(json_object_agg(f.key, f.counts ORDER BY f.key), '{{}}')::text
-              FROM (SELECT o.key, json_object_agg(o.value, o.n ORDER BY o.value) AS counts
-                      FROM (SELECT kv.key, kv.value, count(DISTINCT v.product_id) AS n
-                              FROM matched m
-                              JOIN variants v ON v.product_id = m.id
-                              CROSS JOIN LATERAL jsonb_each_text(v.options) AS kv
-                             GROUP BY kv.key, kv.value) o
-                     GROUP BY o.key) f),
+              FROM (SELECT c.key, json_object_agg(c.value, c.n ORDER BY c.value) AS counts
+                      FROM (SELECT split_part(ov, '=', 1) AS key, substr(ov, strpos(ov, '=') + 1) AS value, count(*) AS n
+                              FROM {from} CROSS JOIN LATERAL unnest(p.option_values) AS ov
+                             WHERE {filters}
+                             GROUP BY ov) c
+                     GROUP BY c.key) f),
            (SELECT sort_key FROM next_page),
            (SELECT id::text FROM next_page),
            ({category_exists})::text,
            ({store_exists})::text",
-        ctes.join(",\n         "),
+        with = with.join(",\n         "),
     ));
     s
 }

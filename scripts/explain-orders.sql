@@ -1,0 +1,32 @@
+-- Plan and timing of the hot orders query on a seeded database:
+--
+--   psql -v ON_ERROR_STOP=1 -f scripts/explain-orders.sql
+--
+-- The store id is looked up first (\gset) and inlined as a literal, so the
+-- plan is the plain index scan on orders_store_status_created rather than an
+-- InitPlan + parameterised scan. The query is run three times with output
+-- discarded to warm the cache; only the last run's plan is printed.
+
+\set ON_ERROR_STOP 1
+
+SELECT id AS sf_store_id FROM stores WHERE slug = 'sf' \gset
+
+\o /dev/null
+EXPLAIN (ANALYZE, BUFFERS)
+SELECT * FROM orders
+ WHERE store_id = :sf_store_id AND status = 'pending'
+ ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, BUFFERS)
+SELECT * FROM orders
+ WHERE store_id = :sf_store_id AND status = 'pending'
+ ORDER BY created_at DESC LIMIT 50;
+EXPLAIN (ANALYZE, BUFFERS)
+SELECT * FROM orders
+ WHERE store_id = :sf_store_id AND status = 'pending'
+ ORDER BY created_at DESC LIMIT 50;
+\o
+
+EXPLAIN (ANALYZE, BUFFERS)
+SELECT * FROM orders
+ WHERE store_id = :sf_store_id AND status = 'pending'
+ ORDER BY created_at DESC LIMIT 50;
