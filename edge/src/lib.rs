@@ -6,7 +6,7 @@ use std::cell::RefCell;
 
 use futures_util::StreamExt;
 use shared::db_route::{min_lsn_from, LSN_HEADER};
-use shared::edge::{self, MAX_BODY_BYTES};
+use shared::edge::{self, CachedResponse, MemoryCache, MAX_BODY_BYTES};
 use shared::http::if_none_match_matches;
 use shared::{respond, ApiError};
 use worker::{
@@ -25,6 +25,7 @@ const EXPOSED_HEADERS: &str = "etag, x-request-id, x-cache, x-db, x-db-statement
 const ALLOWED_HEADERS: &str = "content-type, idempotency-key, if-match, if-none-match, x-request-id, x-db-lsn";
 
 thread_local! {
+    static MEMORY: RefCell<MemoryCache> = RefCell::new(MemoryCache::default());
     static CATALOG_VERSION: RefCell<Option<(String, f64)>> = const { RefCell::new(None) };
 }
 
@@ -93,6 +94,8 @@ fn carries_lsn(req: &Request) -> std::result::Result<bool, ApiError> {
     Ok(min_lsn_from(header.as_deref(), cookie.as_deref())?.is_some())
 }
 
+/// Catalog GETs: isolate memory first, then the Cache API, then the catalog
+/// function. Only that last step costs a hop and SQL.
 async fn cached_catalog(
     req: &Request,
     env: &Env,
@@ -105,33 +108,71 @@ async fn cached_catalog(
     let origin = url.origin().ascii_serialization();
     let key = edge::cache_key(&origin, &version, url.path(), url.query());
     let if_none_match = req.headers().get("if-none-match").ok().flatten();
-    let cache = Cache::default();
+    let now = Date::now().as_millis() as f64;
 
-    if let Ok(Some(hit)) = cache.get(key.as_str(), false).await {
-        let hit = mutable(hit);
-        let _ = hit.headers().set("x-cache", "HIT");
-        let _ = hit.headers().set("x-db-statements", "0");
-        return Ok(conditional(hit, if_none_match.as_deref()));
+    if let Some(hit) = MEMORY.with_borrow_mut(|m| m.get(&version, &key, now)) {
+        return Ok(conditional(from_memory(&hit, "HIT"), if_none_match.as_deref()));
+    }
+
+    let cache = Cache::default();
+    if let Ok(Some(mut hit)) = cache.get(key.as_str(), false).await {
+        if let Some(entry) = to_memory(&mut hit, now).await {
+            let resp = from_memory(&entry, "HIT");
+            MEMORY.with_borrow_mut(|m| m.insert(&version, key, entry));
+            return Ok(conditional(resp, if_none_match.as_deref()));
+        }
     }
 
     let forwarded = forward_request(req, request_id, None, true)?;
-    let mut resp = mutable(call_function(env, binding, forwarded).await?);
-    if resp.status_code() == 200 {
-        if let Ok(copy) = resp.cloned() {
-            let copy = mutable(copy);
-            for h in ["x-db", "x-db-statements", "x-request-id"] {
-                let _ = copy.headers().delete(h);
-            }
-            let cache_key = key.clone();
-            ctx.wait_until(async move {
-                if let Err(e) = Cache::default().put(cache_key.as_str(), copy).await {
-                    worker::console_warn!("cache put failed: {e}");
-                }
-            });
+    let mut resp = call_function(env, binding, forwarded).await?;
+    if resp.status_code() != 200 {
+        let resp = mutable(resp);
+        let _ = resp.headers().set("x-cache", "MISS");
+        return Ok(resp);
+    }
+    let Some(entry) = to_memory(&mut resp, now).await else {
+        return Err(ApiError::bad_gateway("function_unreachable", "the catalog answer could not be read"));
+    };
+    let served = from_memory(&entry, "MISS");
+    for h in ["x-db", "x-db-statements"] {
+        if let Some(v) = resp.headers().get(h).ok().flatten() {
+            let _ = served.headers().set(h, &v);
         }
     }
-    let _ = resp.headers().set("x-cache", "MISS");
-    Ok(conditional(resp, if_none_match.as_deref()))
+    if edge::shared_max_age(&entry.cache_control).is_some() {
+        let stored = from_memory(&entry, "HIT");
+        let cache_key = key.clone();
+        ctx.wait_until(async move {
+            if let Err(e) = Cache::default().put(cache_key.as_str(), stored).await {
+                worker::console_warn!("cache put failed: {e}");
+            }
+        });
+        MEMORY.with_borrow_mut(|m| m.insert(&version, key, entry));
+    }
+    Ok(conditional(served, if_none_match.as_deref()))
+}
+
+/// Reads a 200 catalog answer into a memory-cache entry, expiring with its
+/// max-age. `None` if the body cannot be read.
+async fn to_memory(resp: &mut Response, now_ms: f64) -> Option<CachedResponse> {
+    let header = |name: &str| resp.headers().get(name).ok().flatten().unwrap_or_default();
+    let (etag, cache_control, content_type) = (header("etag"), header("cache-control"), header("content-type"));
+    let body = resp.bytes().await.ok()?;
+    let max_age = edge::shared_max_age(&cache_control).unwrap_or(0);
+    Some(CachedResponse { body, etag, cache_control, content_type, expires_at_ms: now_ms + f64::from(max_age) * 1000.0 })
+}
+
+fn from_memory(entry: &CachedResponse, cache_status: &str) -> Response {
+    let resp = Response::builder().with_status(200).fixed(entry.body.clone());
+    let h = resp.headers();
+    let _ = h.set("content-type", &entry.content_type);
+    let _ = h.set("etag", &entry.etag);
+    let _ = h.set("cache-control", &entry.cache_control);
+    let _ = h.set("x-cache", cache_status);
+    if cache_status == "HIT" {
+        let _ = h.set("x-db-statements", "0");
+    }
+    resp
 }
 
 /// Answers `If-None-Match` against the response's ETag with a bodiless 304.
