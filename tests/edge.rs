@@ -32,6 +32,7 @@ fn unknown_paths_get_a_json_404() {
         let reply = get(path);
         assert_eq!(reply.status, 404, "{path}");
         assert_eq!(reply.error_code(), "not_found");
+        assert_eq!(reply.header("x-db-statements"), Some("0"));
     }
 }
 

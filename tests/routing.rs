@@ -1,6 +1,6 @@
-//! Read/write routing: read-your-writes through the commit LSN, and reads
-//! falling back to the primary when the replica is down. These tests change
-//! the replica, so they hold a lock and restore it.
+//! Read/write routing: read-your-writes through the commit LSN, reads falling
+//! back to the primary when the replica is down, and invalidating the edge
+//! cache. These tests change shared state, so they hold a lock and restore it.
 
 use std::sync::Mutex;
 use std::thread::sleep;
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use integration::*;
 
-static REPLICA: Mutex<()> = Mutex::new(());
+static SHARED_STATE: Mutex<()> = Mutex::new(());
 
 fn set_apply_delay(delay: &str) {
     let mut replica = db(&superuser(&replica_url()));
@@ -45,7 +45,7 @@ fn price_of(product: &serde_json::Value, sku: &str) -> String {
 
 #[test]
 fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
-    let _lock = REPLICA.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
     let mut primary = db(&primary_url());
     let row = primary
         .query_one(
@@ -101,7 +101,7 @@ fn a_malformed_lsn_header_is_a_400() {
 
 #[test]
 fn reads_fall_back_to_the_primary_while_the_replica_is_down() {
-    let _lock = REPLICA.lock().unwrap_or_else(|e| e.into_inner());
+    let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
     scripts_db(&["stop-replica"]);
     let during: Vec<Reply> = (0..3).map(|_| get_uncached("/catalog/products?limit=3")).collect();
     scripts_db(&["start-replica"]);
@@ -121,4 +121,28 @@ fn reads_fall_back_to_the_primary_while_the_replica_is_down() {
         assert!(Instant::now() < deadline, "the replica never took reads back");
         sleep(Duration::from_millis(500));
     }
+}
+
+#[test]
+fn bumping_the_catalog_version_invalidates_the_edge_cache_within_a_second_or_so() {
+    let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
+    let path = "/catalog/products?limit=4&_invalidation_test=1";
+    get(path);
+    assert_eq!(get(path).header("x-cache"), Some("HIT"));
+
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
+    let status = std::process::Command::new(format!("{root}/scripts/catalog-invalidate")).status().unwrap();
+    assert!(status.success());
+    let bumped = Instant::now();
+    // Each isolate re-reads the version at most once a second.
+    loop {
+        let reply = get(path);
+        if reply.header("x-cache") == Some("MISS") {
+            assert_eq!(reply.header("x-db-statements"), Some("1"));
+            break;
+        }
+        assert!(bumped.elapsed() < Duration::from_secs(3), "still served from the old cache version");
+        sleep(Duration::from_millis(100));
+    }
+    assert_eq!(get(path).header("x-cache"), Some("HIT"), "cached again under the new version");
 }

@@ -43,6 +43,10 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let resp = mutable(resp);
     let headers = resp.headers();
     let _ = headers.set("x-request-id", &request_id);
+    // Answers the edge gives itself (health, 404, 413, CORS) ran no SQL.
+    if !headers.has("x-db-statements").unwrap_or(true) {
+        let _ = headers.set("x-db-statements", "0");
+    }
     if let Some(origin) = cors_origin {
         let _ = headers.set("access-control-allow-origin", &origin);
         let _ = headers.set("access-control-allow-credentials", "true");
