@@ -1,9 +1,12 @@
--- wrk script: every request gets a fresh `_` parameter, which the catalog
--- ignores but the edge cache keys on, so each request misses every cache tier
--- and reaches the catalog function and PostgreSQL.
--- Usage: wrk -s bench/cache-bust.lua URL  (the URL's path and query are kept)
+-- wrk script: every request gets a fresh value of a cache-busting parameter.
+--   BUST_PARAM=_      (default) the edge's cache-buster: it bypasses the edge
+--                     cache, so each request reaches the catalog function and
+--                     PostgreSQL ("caching off").
+--   BUST_PARAM=_fill  an ignored parameter the edge cache keys on: each request
+--                     misses every tier and then fills them (the full miss path).
+-- Usage: [BUST_PARAM=...] wrk -s bench/cache-bust.lua URL
 local counter = 0
-local base_path
+local param = os.getenv("BUST_PARAM") or "_"
 
 init = function(args)
   math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16))
@@ -11,7 +14,6 @@ end
 
 request = function()
   counter = counter + 1
-  base_path = base_path or wrk.path
-  local sep = base_path:find("?", 1, true) and "&" or "?"
-  return wrk.format("GET", base_path .. sep .. "_=" .. counter .. "-" .. math.random(1, 2147483647))
+  local sep = wrk.path:find("?", 1, true) and "&" or "?"
+  return wrk.format("GET", wrk.path .. sep .. param .. "=" .. counter .. "-" .. math.random(1, 2147483647))
 end

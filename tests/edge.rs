@@ -125,3 +125,14 @@ fn the_second_read_of_a_catalog_url_is_a_cache_hit_with_no_sql() {
     let reordered = get(&format!("/catalog/products?_edge_test={}&limit=7", std::process::id()));
     assert_eq!(reordered.header("x-cache"), Some("HIT"));
 }
+
+#[test]
+fn a_cache_buster_parameter_bypasses_the_edge_cache() {
+    let path = format!("/catalog/products?limit=2&_=fixed-{}", std::process::id());
+    for _ in 0..2 {
+        let reply = get(&path);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.header("x-cache"), Some("BYPASS"));
+        assert_eq!(reply.header("x-db-statements"), Some("1"));
+    }
+}

@@ -77,7 +77,11 @@ async fn handle(
     let has_body = !matches!(req.method(), Method::Get | Method::Head);
     let body = if has_body { Some(read_capped_body(&mut req).await?) } else { None };
 
-    let cacheable = req.method() == Method::Get && edge::is_cacheable_path(&path) && !carries_lsn(&req)?;
+    let query = req.url().map_err(ApiError::internal)?.query().map(str::to_string);
+    let cacheable = req.method() == Method::Get
+        && edge::is_cacheable_path(&path)
+        && !edge::bypasses_cache(query.as_deref())
+        && !carries_lsn(&req)?;
     if cacheable {
         return cached_catalog(&req, env, ctx, binding, request_id).await;
     }

@@ -32,6 +32,13 @@ pub fn is_cacheable_path(path: &str) -> bool {
     binding_for(path) == Some("CATALOG")
 }
 
+/// `_=<anything>` (the usual cache-buster) asks the edge not to use or fill
+/// its cache. The catalog ignores the parameter, so the answer is the same
+/// as without it, only fresh.
+pub fn bypasses_cache(query: Option<&str>) -> bool {
+    query.unwrap_or("").split('&').any(|pair| pair == "_" || pair.starts_with("_="))
+}
+
 /// A request id from the client is kept when it is short and plain, so logs
 /// can be joined across systems; otherwise we mint our own.
 pub fn accept_request_id(candidate: &str) -> bool {
@@ -242,6 +249,16 @@ mod tests {
     fn only_catalog_is_cacheable() {
         assert!(is_cacheable_path("/catalog/products"));
         assert!(!is_cacheable_path("/cart/abc"));
+    }
+
+    #[test]
+    fn cache_buster() {
+        assert!(bypasses_cache(Some("_=123")));
+        assert!(bypasses_cache(Some("limit=2&_=x")));
+        assert!(bypasses_cache(Some("_")));
+        assert!(!bypasses_cache(Some("_edge=1")));
+        assert!(!bypasses_cache(Some("a_=1")));
+        assert!(!bypasses_cache(None));
     }
 
     #[test]

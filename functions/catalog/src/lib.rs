@@ -54,7 +54,7 @@ async fn product_list(db: &Db<'_>, pairs: &[(String, String)]) -> std::result::R
     if col(ProductListRow::STORE_EXISTS) != Some("true") {
         return Err(ApiError::bad_request("unknown_store", "no store has that id"));
     }
-    let next = ProductListRow::next_cursor(query.sort, col(ProductListRow::NEXT_KEY), col(ProductListRow::NEXT_ID))?;
+    let next = ProductListRow::next_cursor(query.sort, col(ProductListRow::NEXT))?;
     let next = match next {
         Some(c) => format!("\"{}\"", c.encode()),
         None => "null".to_string(),

@@ -94,20 +94,17 @@ pub struct ProductListRow;
 impl ProductListRow {
     pub const ITEMS: usize = 0;
     pub const FACETS: usize = 1;
-    pub const NEXT_KEY: usize = 2;
-    pub const NEXT_ID: usize = 3;
-    pub const CATEGORY_EXISTS: usize = 4;
-    pub const STORE_EXISTS: usize = 5;
+    /// `<sort key>|<id>` of the last item shown, NULL on the last page.
+    pub const NEXT: usize = 2;
+    pub const CATEGORY_EXISTS: usize = 3;
+    pub const STORE_EXISTS: usize = 4;
 
-    /// The cursor for the next page, from the row's NEXT_KEY/NEXT_ID columns.
-    pub fn next_cursor(sort: Sort, key: Option<&str>, id: Option<&str>) -> Result<Option<Cursor>, ApiError> {
-        match (key, id) {
-            (Some(key), Some(id)) => {
-                let id = id.parse().map_err(|_| ApiError::internal("non-numeric product id"))?;
-                Ok(Some(Cursor { sort, key: key.to_string(), id }))
-            }
-            _ => Ok(None),
-        }
+    /// The cursor for the next page, from the row's NEXT column.
+    pub fn next_cursor(sort: Sort, next: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+        let Some(next) = next else { return Ok(None) };
+        let (key, id) = next.rsplit_once('|').ok_or_else(|| ApiError::internal("malformed next-page key"))?;
+        let id = id.parse().map_err(|_| ApiError::internal("non-numeric product id"))?;
+        Ok(Some(Cursor { sort, key: key.to_string(), id }))
     }
 }
 
@@ -224,7 +221,7 @@ pub fn product_list(query: &ProductQuery) -> Statement {
     let limit = query.limit;
 
     with.push(format!(
-        "page AS (
+        "page AS MATERIALIZED (
              SELECT p.id, p.slug, p.name, p.price_min, p.price_max, p.currency, {value} AS sort_value
                FROM {from}
               WHERE {filters}{keyset}
@@ -234,18 +231,11 @@ pub fn product_list(query: &ProductQuery) -> Statement {
         value = order.value,
         fetch = limit + 1,
     ));
-    with.push(format!("shown AS (SELECT * FROM page ORDER BY sort_value {dir}, id {dir} LIMIT {limit})"));
-    // Where the next page starts: the last item shown, if the page overflowed.
-    with.push(format!(
-        "next_page AS (
-             SELECT {as_text} AS sort_key, id FROM shown
-              WHERE (SELECT count(*) FROM page) > {limit}
-              ORDER BY sort_value {dir}, id {dir} OFFSET {last} LIMIT 1
-         )",
-        as_text = order.as_text,
-        last = limit - 1,
-    ));
+    let page_order = format!("sort_value {dir}, id {dir}");
 
+    // Facets: products with identical option sets are grouped first (a few
+    // hundred groups for a thousand products), so only the groups' arrays
+    // are unpacked and counted.
     s.push_sql(&format!(
         "WITH RECURSIVE {with}
          SELECT
@@ -255,20 +245,79 @@ pub fn product_list(query: &ProductQuery) -> Statement {
                      'currency', sh.currency,
                      'in_stock', EXISTS (SELECT 1 FROM variants v JOIN inventory_levels il ON il.variant_id = v.id{store_join}
                                           WHERE v.product_id = sh.id AND il.on_hand > il.reserved)
-                   ) ORDER BY sh.sort_value {dir}, sh.id {dir}), '[]')::text
-              FROM shown sh),
+                   ) ORDER BY {page_order}), '[]')::text
+              FROM (SELECT * FROM page ORDER BY {page_order} LIMIT {limit}) sh),
            (SELECT COALESCE(json_object_agg(f.key, f.counts ORDER BY f.key), '{{}}')::text
-              FROM (SELECT c.key, json_object_agg(c.value, c.n ORDER BY c.value) AS counts
-                      FROM (SELECT split_part(ov, '=', 1) AS key, substr(ov, strpos(ov, '=') + 1) AS value, count(*) AS n
-                              FROM {from} CROSS JOIN LATERAL unnest(p.option_values) AS ov
-                             WHERE {filters}
+              FROM (SELECT split_part(ov, '=', 1) AS key,
+                           json_object_agg(substr(ov, strpos(ov, '=') + 1), n ORDER BY ov) AS counts
+                      FROM (SELECT ov, sum(g.n) AS n
+                              FROM (SELECT p.option_values, count(*) AS n FROM {from}
+                                     WHERE {filters} GROUP BY p.option_values) g
+                              CROSS JOIN LATERAL unnest(g.option_values) AS ov
                              GROUP BY ov) c
-                     GROUP BY c.key) f),
-           (SELECT sort_key FROM next_page),
-           (SELECT id::text FROM next_page),
+                     GROUP BY 1) f),
+           (SELECT {as_text} || '|' || id
+              FROM (SELECT * FROM page ORDER BY {page_order} OFFSET {last} LIMIT 1) last_shown
+             WHERE (SELECT count(*) FROM page) > {limit}),
            ({category_exists})::text,
            ({store_exists})::text",
         with = with.join(",\n         "),
+        as_text = order.as_text,
+        last = limit - 1,
     ));
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(q: &str) -> ProductQuery {
+        let pairs: Vec<(String, String)> = q
+            .split('&')
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap();
+                (k.to_string(), v.to_string())
+            })
+            .collect();
+        ProductQuery::parse(&pairs).unwrap()
+    }
+
+    fn highest_placeholder(sql: &str) -> usize {
+        sql.split('$').skip(1).filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        }).max().unwrap_or(0)
+    }
+
+    #[test]
+    fn user_input_is_bound_never_spliced() {
+        let hostile = "x'); DROP TABLE products; --";
+        let q = query(&format!("q={hostile}&category=tops&color={hostile}&min_price=1&max_price=2&store=7&in_stock=true"));
+        let stmt = product_list(&q);
+        assert!(!stmt.sql.contains("DROP TABLE"), "{}", stmt.sql);
+        assert!(stmt.params.iter().flatten().any(|p| p.contains("DROP TABLE")));
+        assert_eq!(highest_placeholder(&stmt.sql), stmt.params.len());
+    }
+
+    #[test]
+    fn every_sort_binds_its_cursor() {
+        for (sort, key) in [("newest", "2025-01-01T00:00:00.000000Z"), ("price_asc", "1.00"), ("price_desc", "9.99")] {
+            let cursor = Cursor { sort: Sort::parse(sort).unwrap(), key: key.into(), id: 5 }.encode();
+            let stmt = product_list(&query(&format!("sort={sort}&cursor={cursor}")));
+            assert!(stmt.params.contains(&Some(key.to_string())), "{sort}");
+            assert_eq!(highest_placeholder(&stmt.sql), stmt.params.len());
+        }
+        let cursor = Cursor { sort: Sort::Relevance, key: "0.5".into(), id: 5 }.encode();
+        let stmt = product_list(&query(&format!("q=shirt&cursor={cursor}")));
+        assert!(stmt.sql.contains("ts_rank(p.search, tsq), p.id) <"));
+    }
+
+    #[test]
+    fn next_cursor_comes_from_key_and_id() {
+        let c = ProductListRow::next_cursor(Sort::PriceAsc, Some("12.50|42")).unwrap().unwrap();
+        assert_eq!((c.key.as_str(), c.id), ("12.50", 42));
+        assert_eq!(ProductListRow::next_cursor(Sort::PriceAsc, None).unwrap(), None);
+        assert!(ProductListRow::next_cursor(Sort::PriceAsc, Some("no-separator")).is_err());
+    }
 }
