@@ -342,6 +342,10 @@ SELECT 3 * (q.i - 1) + k,
 
 ALTER TABLE variants ENABLE TRIGGER variants_refresh_product;
 
+-- Per-category facet counts are rebuilt in one statement below rather than
+-- maintained row by row.
+ALTER TABLE products DISABLE TRIGGER products_count_options;
+
 UPDATE products p
    SET price_min = agg.lo, price_max = agg.hi, option_values = agg.option_values
   FROM (SELECT v.product_id, min(v.price) AS lo, max(v.price) AS hi,
@@ -350,6 +354,15 @@ UPDATE products p
                  WHERE v2.product_id = v.product_id) AS option_values
           FROM variants v GROUP BY v.product_id) agg
  WHERE p.id = agg.product_id;
+
+DELETE FROM category_option_counts;
+INSERT INTO category_option_counts (category_id, option_value, products)
+SELECT p.category_id, ov, count(*)
+  FROM products p CROSS JOIN LATERAL unnest(p.option_values) AS ov
+ WHERE p.price_min IS NOT NULL
+ GROUP BY 1, 2;
+
+ALTER TABLE products ENABLE TRIGGER products_count_options;
 
 -- ---------------------------------------------------------------- inventory
 --
@@ -487,6 +500,7 @@ ANALYZE stores;
 ANALYZE warehouses;
 ANALYZE categories;
 ANALYZE products;
+ANALYZE category_option_counts;
 ANALYZE variants;
 ANALYZE inventory_levels;
 

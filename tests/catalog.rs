@@ -315,6 +315,32 @@ fn facets_count_products_per_option_value_within_the_filter() {
 }
 
 #[test]
+fn facets_under_other_filters_count_only_matching_products() {
+    let page = get_uncached("/catalog/products?in_stock=true&size=M&limit=1").json();
+    let expected: BTreeMap<String, i64> = primary()
+        .query(
+            "SELECT ov, count(*) FROM products p CROSS JOIN LATERAL unnest(p.option_values) AS ov
+              WHERE ov LIKE 'color=%' AND EXISTS (
+                    SELECT 1 FROM variants v JOIN inventory_levels il ON il.variant_id = v.id
+                     WHERE v.product_id = p.id AND v.options->>'size' = 'M' AND il.on_hand > il.reserved)
+              GROUP BY ov",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get::<_, String>(0).trim_start_matches("color=").to_string(), r.get(1)))
+        .collect();
+    let got: BTreeMap<String, i64> = page["facets"]["color"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(got, expected);
+}
+
+#[test]
 fn product_detail_has_variants_with_availability() {
     let mut client = primary();
     let slug: String = client

@@ -146,3 +146,38 @@ fn bumping_the_catalog_version_invalidates_the_edge_cache_within_a_second_or_so(
     }
     assert_eq!(get(path).header("x-cache"), Some("HIT"), "cached again under the new version");
 }
+
+#[test]
+fn facet_counts_follow_a_change_to_a_variants_options() {
+    let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut primary = db(&primary_url());
+    let row = primary
+        .query_one(
+            "SELECT v.sku, v.options::text, c.slug FROM variants v JOIN products p ON p.id = v.product_id
+               JOIN categories c ON c.id = p.category_id ORDER BY v.id LIMIT 1",
+            &[],
+        )
+        .unwrap();
+    let (sku, options, category): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    let color_count = |path: &str| -> Option<i64> {
+        get_uncached(path).json()["facets"]["color"]["ultraviolet"].as_i64()
+    };
+    let everything = "/catalog/products?limit=1";
+    let in_category = format!("/catalog/products?limit=1&category={category}");
+    let filtered = "/catalog/products?limit=1&min_price=0";
+    assert_eq!(color_count(everything), None);
+
+    primary
+        .execute("UPDATE variants SET options = options || '{\"color\":\"ultraviolet\"}' WHERE sku = $1", &[&sku])
+        .unwrap();
+    wait_replica_caught_up();
+    let after = (color_count(everything), color_count(&in_category), color_count(filtered));
+
+    primary.execute("UPDATE variants SET options = $2::text::jsonb WHERE sku = $1", &[&sku, &options]).unwrap();
+    wait_replica_caught_up();
+    let reverted = (color_count(everything), color_count(&in_category), color_count(filtered));
+
+    // The per-category summary (first two) and the per-product count (third) agree.
+    assert_eq!(after, (Some(1), Some(1), Some(1)));
+    assert_eq!(reverted, (None, None, None));
+}

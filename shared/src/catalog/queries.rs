@@ -144,10 +144,9 @@ fn ordering(sort: Sort) -> Ordering {
 
 /// `GET /catalog/products` → one row with the columns of `ProductListRow`.
 ///
-/// The page and the facets are two scans of `products` with the same filter:
-/// the page can then walk an index in sort order and stop after limit + 1
-/// rows, while the facets count the precomputed `option_values` of every
-/// matching product.
+/// The page walks `products` in sort order (an index for every order but
+/// relevance) and stops after limit + 1 rows; the facets are counted
+/// separately over everything that matches (see `facet_counts`).
 pub fn product_list(query: &ProductQuery) -> Statement {
     let mut s = Statement::new();
     let mut with = Vec::new();
@@ -233,9 +232,30 @@ pub fn product_list(query: &ProductQuery) -> Statement {
     ));
     let page_order = format!("sort_value {dir}, id {dir}");
 
-    // Facets: products with identical option sets are grouped first (a few
-    // hundred groups for a thousand products), so only the groups' arrays
-    // are unpacked and counted.
+    // Facet counts as (ov, n) rows. With no filter but a category they come
+    // from the per-category summary the triggers keep exact; otherwise from
+    // the matching products, grouped by identical option sets first (a few
+    // hundred groups per thousand products) so only those arrays are unpacked.
+    let only_category = query.q.is_none()
+        && query.min_price.is_none()
+        && query.max_price.is_none()
+        && query.options.is_empty()
+        && !query.in_stock;
+    let facet_counts = if only_category {
+        let within = if query.category.is_some() { "WHERE category_id IN (SELECT id FROM subtree)" } else { "" };
+        format!(
+            "SELECT option_value AS ov, sum(products) AS n FROM category_option_counts {within}
+              GROUP BY option_value HAVING sum(products) > 0"
+        )
+    } else {
+        format!(
+            "SELECT ov, sum(g.n) AS n
+               FROM (SELECT p.option_values, count(*) AS n FROM {from} WHERE {filters} GROUP BY p.option_values) g
+              CROSS JOIN LATERAL unnest(g.option_values) AS ov
+              GROUP BY ov"
+        )
+    };
+
     s.push_sql(&format!(
         "WITH RECURSIVE {with}
          SELECT
@@ -250,11 +270,7 @@ pub fn product_list(query: &ProductQuery) -> Statement {
            (SELECT COALESCE(json_object_agg(f.key, f.counts ORDER BY f.key), '{{}}')::text
               FROM (SELECT split_part(ov, '=', 1) AS key,
                            json_object_agg(substr(ov, strpos(ov, '=') + 1), n ORDER BY ov) AS counts
-                      FROM (SELECT ov, sum(g.n) AS n
-                              FROM (SELECT p.option_values, count(*) AS n FROM {from}
-                                     WHERE {filters} GROUP BY p.option_values) g
-                              CROSS JOIN LATERAL unnest(g.option_values) AS ov
-                             GROUP BY ov) c
+                      FROM ({facet_counts}) c
                      GROUP BY 1) f),
            (SELECT {as_text} || '|' || id
               FROM (SELECT * FROM page ORDER BY {page_order} OFFSET {last} LIMIT 1) last_shown
