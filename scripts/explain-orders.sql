@@ -4,29 +4,18 @@
 --
 -- The store id is looked up first (\gset) and inlined as a literal, so the
 -- plan is the plain index scan on orders_store_status_created rather than an
--- InitPlan + parameterised scan. The query is run three times with output
--- discarded to warm the cache; only the last run's plan is printed.
+-- InitPlan + parameterised scan. The query runs three times with its output
+-- discarded to warm the cache; only the fourth run's plan is printed.
 
 \set ON_ERROR_STOP 1
 
 SELECT id AS sf_store_id FROM stores WHERE slug = 'sf' \gset
 
-\o /dev/null
-EXPLAIN (ANALYZE, BUFFERS)
-SELECT * FROM orders
- WHERE store_id = :sf_store_id AND status = 'pending'
- ORDER BY created_at DESC LIMIT 50;
-EXPLAIN (ANALYZE, BUFFERS)
-SELECT * FROM orders
- WHERE store_id = :sf_store_id AND status = 'pending'
- ORDER BY created_at DESC LIMIT 50;
-EXPLAIN (ANALYZE, BUFFERS)
-SELECT * FROM orders
- WHERE store_id = :sf_store_id AND status = 'pending'
- ORDER BY created_at DESC LIMIT 50;
-\o
+\set explain 'EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM orders WHERE store_id = ' :sf_store_id ' AND status = ''pending'' ORDER BY created_at DESC LIMIT 50;'
 
-EXPLAIN (ANALYZE, BUFFERS)
-SELECT * FROM orders
- WHERE store_id = :sf_store_id AND status = 'pending'
- ORDER BY created_at DESC LIMIT 50;
+\o /dev/null
+:explain
+:explain
+:explain
+\o
+:explain
