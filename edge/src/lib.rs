@@ -21,6 +21,12 @@ pub const CATALOG_VERSION_KEY: &str = "catalog_version";
 /// across Cloudflare locations; immediate locally).
 const VERSION_TTL_MS: f64 = 1_000.0;
 
+/// An oversized body without Content-Length is read to its end and discarded
+/// before the 413: abandoning a half-read request body restarts workerd under
+/// wrangler 4.86 (seen here), taking every in-flight request with it. Cloudflare
+/// itself refuses bodies over 100 MiB, which bounds the draining.
+const MAX_DRAINED_BYTES: usize = 100 * 1024 * 1024;
+
 const EXPOSED_HEADERS: &str = "etag, x-request-id, x-cache, x-db, x-db-statements, x-db-lsn";
 const ALLOWED_HEADERS: &str = "content-type, idempotency-key, if-match, if-none-match, x-request-id, x-db-lsn";
 
@@ -271,12 +277,21 @@ async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, Api
         return Ok(Vec::new()); // no body at all
     };
     let mut body = Vec::new();
+    let mut overflow = 0usize;
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(too_large());
+        if overflow > 0 || body.len() + chunk.len() > MAX_BODY_BYTES {
+            // Read on to the end (see MAX_DRAINED_BYTES).
+            overflow += chunk.len();
+            if overflow > MAX_DRAINED_BYTES {
+                break;
+            }
+            continue;
         }
         body.extend_from_slice(&chunk);
+    }
+    if overflow > 0 {
+        return Err(too_large());
     }
     Ok(body)
 }
