@@ -96,9 +96,14 @@ impl<'a> Db<'a> {
         }
         let hd = self.env.hyperdrive(REPLICA_BINDING).ok()?;
         let min_lsn = self.min_lsn;
-        let known_fresh = replica_is_fresh(min_lsn, REPLICA_REPLAYED.get()) && REPLICA_REPLAYED.get().is_some();
+        // A position this isolate has already seen the replica reach needs no check.
+        let needs_check = match (min_lsn, REPLICA_REPLAYED.get()) {
+            (None, _) => false,
+            (Some(min), Some(seen)) => seen < min,
+            (Some(_), None) => true,
+        };
         let outcome = with_client(&hd, REPLICA_CONNECT_TIMEOUT, |client| async move {
-            if min_lsn.is_some() && !known_fresh {
+            if needs_check {
                 let replayed = self.run(&client, &replay_position()).await?;
                 let replayed: Option<Lsn> =
                     replayed.first().and_then(|r| r[0].as_deref()).and_then(|s| s.parse().ok());
