@@ -31,7 +31,11 @@ fn all_pages(query: &str, limit: u32) -> Vec<Value> {
         items.extend(got.iter().cloned());
         match page["next_cursor"].as_str() {
             Some(c) => {
-                assert_eq!(got.len(), limit as usize, "a page before the last must be full");
+                assert_eq!(
+                    got.len(),
+                    limit as usize,
+                    "a page before the last must be full"
+                );
                 cursor = Some(c.to_string());
             }
             None => return items,
@@ -45,11 +49,21 @@ fn ids(items: &[Value]) -> Vec<i64> {
 }
 
 fn sql_ids(sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> HashSet<i64> {
-    primary().query(sql, params).unwrap().iter().map(|r| r.get::<_, i64>(0)).collect()
+    primary()
+        .query(sql, params)
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, i64>(0))
+        .collect()
 }
 
 fn color_facets(page: &Value) -> BTreeMap<String, i64> {
-    page["facets"]["color"].as_object().unwrap().iter().map(|(k, v)| (k.clone(), v.as_i64().unwrap())).collect()
+    page["facets"]["color"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
+        .collect()
 }
 
 fn assert_unique_and_equal(items: &[Value], expected: &HashSet<i64>) {
@@ -65,7 +79,10 @@ fn stores_list_the_seeded_stores_with_regions() {
     assert_eq!(reply.status, 200);
     let stores = reply.json();
     let expected: Vec<(i64, String, String, String)> = primary()
-        .query("SELECT id, slug, name, region_code FROM stores ORDER BY id", &[])
+        .query(
+            "SELECT id, slug, name, region_code FROM stores ORDER BY id",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
@@ -110,14 +127,23 @@ fn categories_nest_with_subtree_product_counts() {
         .collect();
     let mut seen = BTreeMap::new();
     let mut max_depth = 0;
-    fn walk(nodes: &Value, depth: usize, seen: &mut BTreeMap<String, i64>, max_depth: &mut usize) -> i64 {
+    fn walk(
+        nodes: &Value,
+        depth: usize,
+        seen: &mut BTreeMap<String, i64>,
+        max_depth: &mut usize,
+    ) -> i64 {
         let mut total = 0;
         for n in nodes.as_array().unwrap() {
             let count = n["product_count"].as_i64().unwrap();
             let children = &n["children"];
             let child_sum = walk(children, depth + 1, seen, max_depth);
             // A parent counts at least what its children hold (its subtree).
-            assert!(count >= child_sum, "{} counts {count} < children {child_sum}", n["slug"]);
+            assert!(
+                count >= child_sum,
+                "{} counts {count} < children {child_sum}",
+                n["slug"]
+            );
             seen.insert(n["slug"].as_str().unwrap().to_string(), count);
             *max_depth = (*max_depth).max(depth);
             total += count;
@@ -127,7 +153,10 @@ fn categories_nest_with_subtree_product_counts() {
     let root_total = walk(&tree, 1, &mut seen, &mut max_depth);
     assert_eq!(seen, expected, "per-category subtree counts");
     assert_eq!(max_depth, 3, "the seed builds a 3-level tree");
-    let products: i64 = client.query_one("SELECT count(*) FROM products", &[]).unwrap().get(0);
+    let products: i64 = client
+        .query_one("SELECT count(*) FROM products", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(root_total, products);
 }
 
@@ -135,7 +164,11 @@ fn categories_nest_with_subtree_product_counts() {
 fn product_list_has_the_documented_shape() {
     let reply = get_uncached("/catalog/products");
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.header("x-db-statements"), Some("1"), "one SQL statement per list");
+    assert_eq!(
+        reply.header("x-db-statements"),
+        Some("1"),
+        "one SQL statement per list"
+    );
     let page = reply.json();
     let items = page["items"].as_array().unwrap();
     assert_eq!(items.len(), 20, "default limit");
@@ -143,14 +176,21 @@ fn product_list_has_the_documented_shape() {
         assert!(item["id"].is_i64() && item["slug"].is_string() && item["name"].is_string());
         for money in ["price_min", "price_max"] {
             let s = item[money].as_str().expect("amounts are decimal strings");
-            assert!(s.parse::<f64>().is_ok() && s.split('.').nth(1).map_or(0, str::len) == 2, "{s}");
+            assert!(
+                s.parse::<f64>().is_ok() && s.split('.').nth(1).map_or(0, str::len) == 2,
+                "{s}"
+            );
         }
         assert_eq!(item["currency"], "USD");
         assert!(item["in_stock"].is_boolean());
     }
     assert!(page["next_cursor"].is_string());
     let facets = page["facets"].as_object().unwrap();
-    assert!(facets["color"].as_object().unwrap().values().all(|n| n.as_i64().unwrap() > 0));
+    assert!(facets["color"]
+        .as_object()
+        .unwrap()
+        .values()
+        .all(|n| n.as_i64().unwrap() > 0));
     assert!(facets.contains_key("size"));
 }
 
@@ -160,7 +200,10 @@ fn paging_newest_visits_every_product_once_in_order() {
     let expected = sql_ids("SELECT id FROM products", &[]);
     assert_unique_and_equal(&items, &expected);
     let order: Vec<i64> = primary()
-        .query("SELECT id FROM products ORDER BY created_at DESC, id DESC", &[])
+        .query(
+            "SELECT id FROM products ORDER BY created_at DESC, id DESC",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -183,7 +226,10 @@ fn paging_by_price_both_ways_with_an_odd_page_size() {
 
     let desc = all_pages("sort=price_desc", 100);
     let want_desc: Vec<i64> = primary()
-        .query("SELECT id FROM products ORDER BY price_max DESC, id DESC", &[])
+        .query(
+            "SELECT id FROM products ORDER BY price_max DESC, id DESC",
+            &[],
+        )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
@@ -194,7 +240,10 @@ fn paging_by_price_both_ways_with_an_odd_page_size() {
 #[test]
 fn category_filter_includes_the_whole_subtree() {
     let slug: String = primary()
-        .query_one("SELECT slug FROM categories WHERE parent_id IS NULL ORDER BY position, id LIMIT 1", &[])
+        .query_one(
+            "SELECT slug FROM categories WHERE parent_id IS NULL ORDER BY position, id LIMIT 1",
+            &[],
+        )
         .unwrap()
         .get(0);
     let items = all_pages(&format!("category={slug}"), 100);
@@ -212,12 +261,18 @@ fn category_filter_includes_the_whole_subtree() {
 fn search_is_full_text_and_ranked() {
     // A word that occurs in some product names, taken from the data.
     let word: String = primary()
-        .query_one("SELECT split_part(name, ' ', 2) FROM products ORDER BY id LIMIT 1", &[])
+        .query_one(
+            "SELECT split_part(name, ' ', 2) FROM products ORDER BY id LIMIT 1",
+            &[],
+        )
         .unwrap()
         .get(0);
     let q = word.to_lowercase();
     let items = all_pages(&format!("q={q}"), 50);
-    let expected = sql_ids("SELECT id FROM products WHERE search @@ websearch_to_tsquery('english', $1)", &[&q]);
+    let expected = sql_ids(
+        "SELECT id FROM products WHERE search @@ websearch_to_tsquery('english', $1)",
+        &[&q],
+    );
     assert!(!expected.is_empty());
     assert_unique_and_equal(&items, &expected);
     let ranked: Vec<i64> = primary()
@@ -237,11 +292,17 @@ fn search_is_full_text_and_ranked() {
 fn price_option_and_stock_filters_apply_to_one_variant() {
     let (color, size): (String, String) = {
         let row = primary()
-            .query_one("SELECT options->>'color', options->>'size' FROM variants ORDER BY id LIMIT 1", &[])
+            .query_one(
+                "SELECT options->>'color', options->>'size' FROM variants ORDER BY id LIMIT 1",
+                &[],
+            )
             .unwrap();
         (row.get(0), row.get(1))
     };
-    let items = all_pages(&format!("min_price=20&max_price=150.50&color={color}&size={size}"), 100);
+    let items = all_pages(
+        &format!("min_price=20&max_price=150.50&color={color}&size={size}"),
+        100,
+    );
     let expected = sql_ids(
         "SELECT DISTINCT product_id FROM variants
           WHERE price BETWEEN 20 AND 150.50 AND options->>'color' = $1 AND options->>'size' = $2",
@@ -252,14 +313,21 @@ fn price_option_and_stock_filters_apply_to_one_variant() {
 
     // Several values of one option are alternatives.
     let items = all_pages("size=XS,XL", 100);
-    let expected = sql_ids("SELECT DISTINCT product_id FROM variants WHERE options->>'size' IN ('XS', 'XL')", &[]);
+    let expected = sql_ids(
+        "SELECT DISTINCT product_id FROM variants WHERE options->>'size' IN ('XS', 'XL')",
+        &[],
+    );
     assert_unique_and_equal(&items, &expected);
 }
 
 #[test]
 fn in_stock_counts_only_the_chosen_stores_warehouses() {
-    let stores: Vec<i64> =
-        primary().query("SELECT id FROM stores ORDER BY id", &[]).unwrap().iter().map(|r| r.get(0)).collect();
+    let stores: Vec<i64> = primary()
+        .query("SELECT id FROM stores ORDER BY id", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
     let mut per_store = Vec::new();
     for store in &stores {
         let items = all_pages(&format!("in_stock=true&store={store}"), 100);
@@ -274,7 +342,10 @@ fn in_stock_counts_only_the_chosen_stores_warehouses() {
         assert!(items.iter().all(|i| i["in_stock"] == true));
         per_store.push(expected);
     }
-    assert_ne!(per_store[0], per_store[1], "stock differs between the seeded stores");
+    assert_ne!(
+        per_store[0], per_store[1],
+        "stock differs between the seeded stores"
+    );
 
     // Without a store, any warehouse counts; the stock filter applies to the
     // same variant as the option filter.
@@ -285,14 +356,23 @@ fn in_stock_counts_only_the_chosen_stores_warehouses() {
         &[],
     );
     assert_unique_and_equal(&xs_in_stock, &expected);
-    let all_xs = sql_ids("SELECT DISTINCT product_id FROM variants WHERE options->>'size' = 'XS'", &[]);
-    assert!(expected.len() < all_xs.len(), "some XS variants are sold out everywhere");
+    let all_xs = sql_ids(
+        "SELECT DISTINCT product_id FROM variants WHERE options->>'size' = 'XS'",
+        &[],
+    );
+    assert!(
+        expected.len() < all_xs.len(),
+        "some XS variants are sold out everywhere"
+    );
 }
 
 #[test]
 fn facets_count_products_per_option_value_within_the_filter() {
     let slug: String = primary()
-        .query_one("SELECT slug FROM categories WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1", &[])
+        .query_one(
+            "SELECT slug FROM categories WHERE parent_id IS NOT NULL ORDER BY id LIMIT 1",
+            &[],
+        )
         .unwrap()
         .get(0);
     let page = get_uncached(&format!("/catalog/products?category={slug}&limit=1")).json();
@@ -368,7 +448,10 @@ fn product_detail_has_variants_with_availability() {
         assert!(v["options"].is_object() && v["id"].is_i64() && v["currency"] == "USD");
     }
     // Per store, availability counts that store's warehouses only.
-    let store: i64 = client.query_one("SELECT id FROM stores ORDER BY id DESC LIMIT 1", &[]).unwrap().get(0);
+    let store: i64 = client
+        .query_one("SELECT id FROM stores ORDER BY id DESC LIMIT 1", &[])
+        .unwrap()
+        .get(0);
     let in_store = get_uncached(&format!("/catalog/products/{slug}?store={store}")).json();
     for v in in_store["variants"].as_array().unwrap() {
         let sku = v["sku"].as_str().unwrap();
@@ -381,13 +464,21 @@ fn product_detail_has_variants_with_availability() {
             )
             .unwrap()
             .get(0);
-        assert_eq!(v["available"].as_i64().unwrap(), expected, "{sku} in store {store}");
+        assert_eq!(
+            v["available"].as_i64().unwrap(),
+            expected,
+            "{sku} in store {store}"
+        );
     }
 }
 
 #[test]
 fn unknown_products_are_404() {
-    for path in ["/catalog/products/no-such-product-anywhere", "/catalog/products/NOT_A_SLUG", "/catalog/nowhere"] {
+    for path in [
+        "/catalog/products/no-such-product-anywhere",
+        "/catalog/products/NOT_A_SLUG",
+        "/catalog/nowhere",
+    ] {
         let reply = get_uncached(path);
         assert_eq!(reply.status, 404, "{path}");
         assert!(["product_not_found", "not_found"].contains(&reply.error_code().as_str()));
@@ -426,12 +517,20 @@ fn bad_parameters_are_400_with_a_json_error() {
     let page = get_uncached("/catalog/products?sort=price_asc&limit=2").json();
     let cursor = page["next_cursor"].as_str().unwrap();
     let reply = get_uncached(&format!("/catalog/products?sort=newest&cursor={cursor}"));
-    assert_eq!((reply.status, reply.error_code().as_str()), (400, "invalid_cursor"));
+    assert_eq!(
+        (reply.status, reply.error_code().as_str()),
+        (400, "invalid_cursor")
+    );
 }
 
 #[test]
 fn writes_to_the_catalog_are_rejected() {
-    let reply = request("POST", "/catalog/products", &[("content-type", "application/json")], Some(b"{}"));
+    let reply = request(
+        "POST",
+        "/catalog/products",
+        &[("content-type", "application/json")],
+        Some(b"{}"),
+    );
     assert_eq!(reply.status, 405);
     assert_eq!(reply.error_code(), "method_not_allowed");
 }

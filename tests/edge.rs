@@ -38,7 +38,12 @@ fn unknown_paths_get_a_json_404() {
 
 #[test]
 fn paths_of_functions_not_deployed_get_a_json_503() {
-    let reply = request("POST", "/cart", &[("content-type", "application/json")], Some(b"{}"));
+    let reply = request(
+        "POST",
+        "/cart",
+        &[("content-type", "application/json")],
+        Some(b"{}"),
+    );
     assert_eq!(reply.status, 503);
     assert_eq!(reply.error_code(), "function_unavailable");
 }
@@ -48,20 +53,37 @@ fn cors_allows_configured_storefronts_only() {
     let allowed = "http://localhost:3000";
     let reply = get_with("/catalog/stores", &[("origin", allowed)]);
     assert_eq!(reply.header("access-control-allow-origin"), Some(allowed));
-    assert!(reply.header("access-control-expose-headers").unwrap().contains("etag"));
+    assert!(reply
+        .header("access-control-expose-headers")
+        .unwrap()
+        .contains("etag"));
     let reply = get_with("/catalog/stores", &[("origin", "https://evil.example")]);
     assert_eq!(reply.header("access-control-allow-origin"), None);
 
     let preflight = request(
         "OPTIONS",
         "/cart",
-        &[("origin", allowed), ("access-control-request-method", "POST")],
+        &[
+            ("origin", allowed),
+            ("access-control-request-method", "POST"),
+        ],
         None,
     );
     assert_eq!(preflight.status, 204);
-    assert!(preflight.header("access-control-allow-methods").unwrap().contains("POST"));
-    assert!(preflight.header("access-control-allow-headers").unwrap().contains("idempotency-key"));
-    let refused = request("OPTIONS", "/cart", &[("origin", "https://evil.example")], None);
+    assert!(preflight
+        .header("access-control-allow-methods")
+        .unwrap()
+        .contains("POST"));
+    assert!(preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .contains("idempotency-key"));
+    let refused = request(
+        "OPTIONS",
+        "/cart",
+        &[("origin", "https://evil.example")],
+        None,
+    );
     assert_eq!(refused.status, 403);
     assert_eq!(refused.error_code(), "origin_not_allowed");
 }
@@ -70,17 +92,31 @@ fn cors_allows_configured_storefronts_only() {
 fn bodies_over_64_kib_are_413_with_or_without_content_length() {
     let big = vec![b'x'; 64 * 1024 + 1];
     for path in ["/cart", "/webhooks/stripe", "/catalog/products"] {
-        let reply = request("POST", path, &[("content-type", "application/json")], Some(&big));
+        let reply = request(
+            "POST",
+            path,
+            &[("content-type", "application/json")],
+            Some(&big),
+        );
         assert_eq!(reply.status, 413, "{path}");
         assert_eq!(reply.error_code(), "payload_too_large");
     }
     // Exactly the limit passes the edge (and reaches the function).
-    let ok = request("POST", "/catalog/products", &[], Some(&vec![b'x'; 64 * 1024]));
+    let ok = request(
+        "POST",
+        "/catalog/products",
+        &[],
+        Some(&vec![b'x'; 64 * 1024]),
+    );
     assert_eq!(ok.status, 405);
 
     // Chunked upload, no Content-Length: counted as it streams in.
     let answer = post_chunked("/webhooks/stripe", 5, 16 * 1024);
-    assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or(""));
+    assert!(
+        answer.starts_with("HTTP/1.1 413"),
+        "{}",
+        answer.lines().next().unwrap_or("")
+    );
     assert!(answer.contains("payload_too_large"));
 }
 
@@ -95,7 +131,11 @@ fn post_chunked(path: &str, chunks: usize, chunk_size: usize) -> String {
     let chunk = vec![b'y'; chunk_size];
     for _ in 0..chunks {
         // The server may answer (and stop reading) before the upload ends.
-        if write!(stream, "{:x}\r\n", chunk.len()).and_then(|_| stream.write_all(&chunk)).and_then(|_| stream.write_all(b"\r\n")).is_err() {
+        if write!(stream, "{:x}\r\n", chunk.len())
+            .and_then(|_| stream.write_all(&chunk))
+            .and_then(|_| stream.write_all(b"\r\n"))
+            .is_err()
+        {
             break;
         }
     }
@@ -115,15 +155,25 @@ fn concurrent_oversized_chunked_uploads_leave_the_stack_serving() {
     let during: Vec<Reply> = (0..10).map(|_| get_uncached("/catalog/stores")).collect();
     for upload in uploads {
         let answer = upload.join().unwrap();
-        assert!(answer.starts_with("HTTP/1.1 413"), "{}", answer.lines().next().unwrap_or(""));
+        assert!(
+            answer.starts_with("HTTP/1.1 413"),
+            "{}",
+            answer.lines().next().unwrap_or("")
+        );
     }
-    assert!(during.iter().all(|r| r.status == 200), "requests alongside the uploads failed");
+    assert!(
+        during.iter().all(|r| r.status == 200),
+        "requests alongside the uploads failed"
+    );
     assert_eq!(get("/healthz").status, 200);
 }
 
 #[test]
 fn the_second_read_of_a_catalog_url_is_a_cache_hit_with_no_sql() {
-    let path = format!("/catalog/products?limit=7&_edge_test={}", std::process::id());
+    let path = format!(
+        "/catalog/products?limit=7&_edge_test={}",
+        std::process::id()
+    );
     let first = get(&path);
     assert_eq!(first.status, 200);
     assert_eq!(first.header("x-cache"), Some("MISS"));
@@ -143,7 +193,10 @@ fn the_second_read_of_a_catalog_url_is_a_cache_hit_with_no_sql() {
     assert_eq!(second.body, first.body);
     assert_eq!(second.header("etag"), first.header("etag"));
     // Parameter order does not matter to the cache.
-    let reordered = get(&format!("/catalog/products?_edge_test={}&limit=7", std::process::id()));
+    let reordered = get(&format!(
+        "/catalog/products?_edge_test={}&limit=7",
+        std::process::id()
+    ));
     assert_eq!(reordered.header("x-cache"), Some("HIT"));
 }
 

@@ -12,17 +12,27 @@ static SHARED_STATE: Mutex<()> = Mutex::new(());
 
 fn set_apply_delay(delay: &str) {
     let mut replica = db(&superuser(&replica_url()));
-    replica.batch_execute(&format!("ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'")).unwrap();
+    replica
+        .batch_execute(&format!(
+            "ALTER SYSTEM SET recovery_min_apply_delay = '{delay}'"
+        ))
+        .unwrap();
     replica.batch_execute("SELECT pg_reload_conf()").unwrap();
 }
 
 fn wait_replica_caught_up() {
-    let target: String = db(&primary_url()).query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+    let target: String = db(&primary_url())
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .unwrap()
+        .get(0);
     let mut replica = db(&replica_url());
     let deadline = Instant::now() + Duration::from_secs(30);
     while Instant::now() < deadline {
         let done: bool = replica
-            .query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[&target])
+            .query_one(
+                "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
+                &[&target],
+            )
             .unwrap()
             .get(0);
         if done {
@@ -60,11 +70,17 @@ fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
     // The replica applies commits 4 s late from now on.
     set_apply_delay("4s");
     let new_price: String = primary
-        .query_one("UPDATE variants SET price = price + 1 WHERE sku = $1 RETURNING price::text", &[&sku])
+        .query_one(
+            "UPDATE variants SET price = price + 1 WHERE sku = $1 RETURNING price::text",
+            &[&sku],
+        )
         .unwrap()
         .get(0);
     // The test helper plays the part of a write route: the LSN after commit.
-    let lsn: String = primary.query_one("SELECT pg_current_wal_lsn()::text", &[]).unwrap().get(0);
+    let lsn: String = primary
+        .query_one("SELECT pg_current_wal_lsn()::text", &[])
+        .unwrap()
+        .get(0);
 
     let with_lsn = get_uncached_with(&path, &[("x-db-lsn", &lsn)]);
     let without_lsn = get_uncached(&path);
@@ -73,20 +89,41 @@ fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
     set_apply_delay("0");
     wait_replica_caught_up();
     let after_catch_up = get_uncached_with(&path, &[("x-db-lsn", &lsn)]);
-    primary.execute("UPDATE variants SET price = $2::text::numeric WHERE sku = $1", &[&sku, &old_price]).unwrap();
+    primary
+        .execute(
+            "UPDATE variants SET price = $2::text::numeric WHERE sku = $1",
+            &[&sku, &old_price],
+        )
+        .unwrap();
 
     assert_eq!(with_lsn.status, 200);
-    assert_eq!(with_lsn.header("x-db"), Some("primary"), "the lagging replica must not serve this read");
+    assert_eq!(
+        with_lsn.header("x-db"),
+        Some("primary"),
+        "the lagging replica must not serve this read"
+    );
     assert_eq!(price_of(&with_lsn.json(), &sku), new_price);
-    assert_eq!(with_lsn.header("x-cache"), Some("BYPASS"), "the edge cache cannot know about the write");
+    assert_eq!(
+        with_lsn.header("x-cache"),
+        Some("BYPASS"),
+        "the edge cache cannot know about the write"
+    );
 
     assert_eq!(without_lsn.header("x-db"), Some("replica"));
-    assert_eq!(price_of(&without_lsn.json(), &sku), old_price, "the replica really was behind");
+    assert_eq!(
+        price_of(&without_lsn.json(), &sku),
+        old_price,
+        "the replica really was behind"
+    );
 
     assert_eq!(with_cookie.header("x-db"), Some("primary"));
     assert_eq!(price_of(&with_cookie.json(), &sku), new_price);
 
-    assert_eq!(after_catch_up.header("x-db"), Some("replica"), "a caught-up replica serves it again");
+    assert_eq!(
+        after_catch_up.header("x-db"),
+        Some("replica"),
+        "a caught-up replica serves it again"
+    );
     assert_eq!(price_of(&after_catch_up.json(), &sku), new_price);
     // Statements: the freshness check plus the read.
     assert_eq!(after_catch_up.header("x-db-statements"), Some("2"));
@@ -103,7 +140,9 @@ fn a_malformed_lsn_header_is_a_400() {
 fn reads_fall_back_to_the_primary_while_the_replica_is_down() {
     let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
     scripts_db(&["stop-replica"]);
-    let during: Vec<Reply> = (0..3).map(|_| get_uncached("/catalog/products?limit=3")).collect();
+    let during: Vec<Reply> = (0..3)
+        .map(|_| get_uncached("/catalog/products?limit=3"))
+        .collect();
     scripts_db(&["start-replica"]);
 
     for reply in &during {
@@ -118,7 +157,10 @@ fn reads_fall_back_to_the_primary_while_the_replica_is_down() {
         if reply.header("x-db") == Some("replica") {
             break;
         }
-        assert!(Instant::now() < deadline, "the replica never took reads back");
+        assert!(
+            Instant::now() < deadline,
+            "the replica never took reads back"
+        );
         sleep(Duration::from_millis(500));
     }
 }
@@ -131,7 +173,9 @@ fn bumping_the_catalog_version_invalidates_the_edge_cache_within_a_second_or_so(
     assert_eq!(get(path).header("x-cache"), Some("HIT"));
 
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let status = std::process::Command::new(format!("{root}/scripts/catalog-invalidate")).status().unwrap();
+    let status = std::process::Command::new(format!("{root}/scripts/catalog-invalidate"))
+        .status()
+        .unwrap();
     assert!(status.success());
     let bumped = Instant::now();
     // Each isolate re-reads the version at most once a second.
@@ -141,10 +185,17 @@ fn bumping_the_catalog_version_invalidates_the_edge_cache_within_a_second_or_so(
             assert_eq!(reply.header("x-db-statements"), Some("1"));
             break;
         }
-        assert!(bumped.elapsed() < Duration::from_secs(3), "still served from the old cache version");
+        assert!(
+            bumped.elapsed() < Duration::from_secs(3),
+            "still served from the old cache version"
+        );
         sleep(Duration::from_millis(100));
     }
-    assert_eq!(get(path).header("x-cache"), Some("HIT"), "cached again under the new version");
+    assert_eq!(
+        get(path).header("x-cache"),
+        Some("HIT"),
+        "cached again under the new version"
+    );
 }
 
 #[test]
@@ -168,14 +219,30 @@ fn facet_counts_follow_a_change_to_a_variants_options() {
     assert_eq!(color_count(everything), None);
 
     primary
-        .execute("UPDATE variants SET options = options || '{\"color\":\"ultraviolet\"}' WHERE sku = $1", &[&sku])
+        .execute(
+            "UPDATE variants SET options = options || '{\"color\":\"ultraviolet\"}' WHERE sku = $1",
+            &[&sku],
+        )
         .unwrap();
     wait_replica_caught_up();
-    let after = (color_count(everything), color_count(&in_category), color_count(filtered));
+    let after = (
+        color_count(everything),
+        color_count(&in_category),
+        color_count(filtered),
+    );
 
-    primary.execute("UPDATE variants SET options = $2::text::jsonb WHERE sku = $1", &[&sku, &options]).unwrap();
+    primary
+        .execute(
+            "UPDATE variants SET options = $2::text::jsonb WHERE sku = $1",
+            &[&sku, &options],
+        )
+        .unwrap();
     wait_replica_caught_up();
-    let reverted = (color_count(everything), color_count(&in_category), color_count(filtered));
+    let reverted = (
+        color_count(everything),
+        color_count(&in_category),
+        color_count(filtered),
+    );
 
     // The per-category summary (first two) and the per-product count (third) agree.
     assert_eq!(after, (Some(1), Some(1), Some(1)));

@@ -28,7 +28,8 @@ const VERSION_TTL_MS: f64 = 1_000.0;
 const MAX_DRAINED_BYTES: usize = 100 * 1024 * 1024;
 
 const EXPOSED_HEADERS: &str = "etag, x-request-id, x-cache, x-db, x-db-statements, x-db-lsn";
-const ALLOWED_HEADERS: &str = "content-type, idempotency-key, if-match, if-none-match, x-request-id, x-db-lsn";
+const ALLOWED_HEADERS: &str =
+    "content-type, idempotency-key, if-match, if-none-match, x-request-id, x-db-lsn";
 
 thread_local! {
     static MEMORY: RefCell<MemoryCache> = RefCell::new(MemoryCache::default());
@@ -39,7 +40,10 @@ thread_local! {
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
     let request_id = request_id(&req);
     let origin = req.headers().get("origin").ok().flatten();
-    let allowed_origins = env.var("ALLOWED_ORIGINS").map(|v| v.to_string()).unwrap_or_default();
+    let allowed_origins = env
+        .var("ALLOWED_ORIGINS")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     let cors_origin = origin.filter(|o| edge::origin_allowed(&allowed_origins, o));
 
     let resp = match handle(req, &env, &ctx, &request_id, cors_origin.is_some()).await {
@@ -77,13 +81,24 @@ async fn handle(
         return Ok(respond::json(200, r#"{"status":"ok"}"#));
     }
     let Some(binding) = edge::binding_for(&path) else {
-        return Err(ApiError::not_found("not_found", format!("no route for {path}")));
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("no route for {path}"),
+        ));
     };
 
     let has_body = !matches!(req.method(), Method::Get | Method::Head);
-    let body = if has_body { Some(read_capped_body(&mut req).await?) } else { None };
+    let body = if has_body {
+        Some(read_capped_body(&mut req).await?)
+    } else {
+        None
+    };
 
-    let query = req.url().map_err(ApiError::internal)?.query().map(str::to_string);
+    let query = req
+        .url()
+        .map_err(ApiError::internal)?
+        .query()
+        .map(str::to_string);
     let cacheable = req.method() == Method::Get
         && edge::is_cacheable_path(&path)
         && !edge::bypasses_cache(query.as_deref())
@@ -125,7 +140,10 @@ async fn cached_catalog(
     let now = Date::now().as_millis() as f64;
 
     if let Some(hit) = MEMORY.with_borrow_mut(|m| m.get(&version, &key, now)) {
-        return Ok(conditional(from_memory(&hit, "HIT"), if_none_match.as_deref()));
+        return Ok(conditional(
+            from_memory(&hit, "HIT"),
+            if_none_match.as_deref(),
+        ));
     }
 
     let cache = Cache::default();
@@ -145,7 +163,10 @@ async fn cached_catalog(
         return Ok(resp);
     }
     let Some(entry) = to_memory(&mut resp, now).await else {
-        return Err(ApiError::bad_gateway("function_unreachable", "the catalog answer could not be read"));
+        return Err(ApiError::bad_gateway(
+            "function_unreachable",
+            "the catalog answer could not be read",
+        ));
     };
     let served = from_memory(&entry, "MISS");
     for h in ["x-db", "x-db-statements"] {
@@ -170,14 +191,26 @@ async fn cached_catalog(
 /// max-age. `None` if the body cannot be read.
 async fn to_memory(resp: &mut Response, now_ms: f64) -> Option<CachedResponse> {
     let header = |name: &str| resp.headers().get(name).ok().flatten().unwrap_or_default();
-    let (etag, cache_control, content_type) = (header("etag"), header("cache-control"), header("content-type"));
+    let (etag, cache_control, content_type) = (
+        header("etag"),
+        header("cache-control"),
+        header("content-type"),
+    );
     let body = resp.bytes().await.ok()?;
     let max_age = edge::shared_max_age(&cache_control).unwrap_or(0);
-    Some(CachedResponse { body, etag, cache_control, content_type, expires_at_ms: now_ms + f64::from(max_age) * 1000.0 })
+    Some(CachedResponse {
+        body,
+        etag,
+        cache_control,
+        content_type,
+        expires_at_ms: now_ms + f64::from(max_age) * 1000.0,
+    })
 }
 
 fn from_memory(entry: &CachedResponse, cache_status: &str) -> Response {
-    let resp = Response::builder().with_status(200).fixed(entry.body.clone());
+    let resp = Response::builder()
+        .with_status(200)
+        .fixed(entry.body.clone());
     let h = resp.headers();
     let _ = h.set("content-type", &entry.content_type);
     let _ = h.set("etag", &entry.etag);
@@ -193,11 +226,16 @@ fn from_memory(entry: &CachedResponse, cache_status: &str) -> Response {
 fn conditional(resp: Response, if_none_match: Option<&str>) -> Response {
     let etag = resp.headers().get("etag").ok().flatten();
     match (etag, if_none_match) {
-        (Some(etag), Some(inm)) if resp.status_code() == 200 && if_none_match_matches(inm, &etag) => {
+        (Some(etag), Some(inm))
+            if resp.status_code() == 200 && if_none_match_matches(inm, &etag) =>
+        {
             let headers = copy_headers(resp.headers());
             let _ = headers.delete("content-type");
             let _ = headers.delete("content-length");
-            Response::builder().with_status(304).with_headers(headers).empty()
+            Response::builder()
+                .with_status(304)
+                .with_headers(headers)
+                .empty()
         }
         _ => resp,
     }
@@ -226,13 +264,23 @@ async fn catalog_version(env: &Env) -> String {
     version
 }
 
-async fn call_function(env: &Env, binding: &str, req: Request) -> std::result::Result<Response, ApiError> {
+async fn call_function(
+    env: &Env,
+    binding: &str,
+    req: Request,
+) -> std::result::Result<Response, ApiError> {
     let fetcher = env.service(binding).map_err(|_| {
-        ApiError::unavailable("function_unavailable", format!("the {} function is not deployed", binding.to_lowercase()))
+        ApiError::unavailable(
+            "function_unavailable",
+            format!("the {} function is not deployed", binding.to_lowercase()),
+        )
     })?;
     fetcher.fetch_request(req).await.map_err(|e| {
         worker::console_error!("{binding} unreachable: {e}");
-        ApiError::bad_gateway("function_unreachable", format!("the {} function did not answer", binding.to_lowercase()))
+        ApiError::bad_gateway(
+            "function_unreachable",
+            format!("the {} function did not answer", binding.to_lowercase()),
+        )
     })
 }
 
@@ -269,7 +317,11 @@ fn js_sys_bytes(bytes: &[u8]) -> worker::wasm_bindgen::JsValue {
 async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
     let too_large = || ApiError::payload_too_large(MAX_BODY_BYTES);
     if let Some(len) = req.headers().get("content-length").ok().flatten() {
-        if len.trim().parse::<u64>().map_or(true, |n| n > MAX_BODY_BYTES as u64) {
+        if len
+            .trim()
+            .parse::<u64>()
+            .map_or(true, |n| n > MAX_BODY_BYTES as u64)
+        {
             return Err(too_large());
         }
     }
@@ -279,7 +331,9 @@ async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, Api
     let mut body = Vec::new();
     let mut overflow = 0usize;
     while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(|_| ApiError::bad_request("unreadable_body", "the request body could not be read"))?;
+        let chunk = chunk.map_err(|_| {
+            ApiError::bad_request("unreadable_body", "the request body could not be read")
+        })?;
         if overflow > 0 || body.len() + chunk.len() > MAX_BODY_BYTES {
             // Read on to the end (see MAX_DRAINED_BYTES).
             overflow += chunk.len();
@@ -298,12 +352,23 @@ async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, Api
 
 fn preflight(req: &Request, cors_allowed: bool) -> std::result::Result<Response, ApiError> {
     if !cors_allowed {
-        let origin = req.headers().get("origin").ok().flatten().unwrap_or_default();
-        return Err(ApiError::forbidden("origin_not_allowed", format!("origin {origin:?} may not call this API")));
+        let origin = req
+            .headers()
+            .get("origin")
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        return Err(ApiError::forbidden(
+            "origin_not_allowed",
+            format!("origin {origin:?} may not call this API"),
+        ));
     }
     let resp = Response::builder().with_status(204).empty();
     let h = resp.headers();
-    let _ = h.set("access-control-allow-methods", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS");
+    let _ = h.set(
+        "access-control-allow-methods",
+        "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
+    );
     let _ = h.set("access-control-allow-headers", ALLOWED_HEADERS);
     let _ = h.set("access-control-max-age", "600");
     Ok(resp)
@@ -337,5 +402,8 @@ fn mutable(resp: Response) -> Response {
     let status = resp.status_code();
     let headers = copy_headers(resp.headers());
     let (_, body) = resp.into_parts();
-    Response::builder().with_status(status).with_headers(headers).body(body)
+    Response::builder()
+        .with_status(status)
+        .with_headers(headers)
+        .body(body)
 }

@@ -21,7 +21,10 @@ use futures_util::future::{join, select, Either};
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config};
 use worker::postgres_tls::PassthroughTls;
-use worker::{console_error, console_warn, Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport, Socket};
+use worker::{
+    console_error, console_warn, Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport,
+    Socket,
+};
 
 use crate::db_route::{min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
 use crate::lsn::Lsn;
@@ -74,7 +77,12 @@ impl<'a> Db<'a> {
         let header = req.headers().get(LSN_HEADER).ok().flatten();
         let cookie = req.headers().get("cookie").ok().flatten();
         let min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref())?;
-        Ok(Db { env, min_lsn, statements: Cell::new(0), served: Cell::new(None) })
+        Ok(Db {
+            env,
+            min_lsn,
+            statements: Cell::new(0),
+            served: Cell::new(None),
+        })
     }
 
     /// Runs a read-only statement where the routing rules say it may run.
@@ -105,8 +113,10 @@ impl<'a> Db<'a> {
         let outcome = with_client(&hd, REPLICA_CONNECT_TIMEOUT, |client| async move {
             if needs_check {
                 let replayed = self.run(&client, &replay_position()).await?;
-                let replayed: Option<Lsn> =
-                    replayed.first().and_then(|r| r[0].as_deref()).and_then(|s| s.parse().ok());
+                let replayed: Option<Lsn> = replayed
+                    .first()
+                    .and_then(|r| r[0].as_deref())
+                    .and_then(|s| s.parse().ok());
                 if let Some(lsn) = replayed {
                     REPLICA_REPLAYED.set(REPLICA_REPLAYED.get().max(Some(lsn)));
                 }
@@ -120,7 +130,10 @@ impl<'a> Db<'a> {
         match outcome {
             Ok(rows) => rows,
             Err(e) => {
-                console_warn!("replica unavailable, reading from the primary: {}", e.describe());
+                console_warn!(
+                    "replica unavailable, reading from the primary: {}",
+                    e.describe()
+                );
                 REPLICA_DOWN_UNTIL_MS.set(now + REPLICA_BACKOFF_MS);
                 None
             }
@@ -132,29 +145,44 @@ impl<'a> Db<'a> {
             .env
             .hyperdrive(PRIMARY_BINDING)
             .map_err(|_| ApiError::internal("the DB binding is missing"))?;
-        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, |client| async move { self.run(&client, stmt).await })
-            .await
-            .map_err(|e| match e {
-                DbError::Connect(detail) => {
-                    console_error!("primary unavailable: {detail}");
-                    ApiError::unavailable("database_unavailable", "the database is unavailable, retry shortly")
-                }
-                DbError::Query(err) => {
-                    console_error!("query failed: {err:?}");
-                    ApiError::internal("query failed")
-                }
-            })
+        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, |client| async move {
+            self.run(&client, stmt).await
+        })
+        .await
+        .map_err(|e| match e {
+            DbError::Connect(detail) => {
+                console_error!("primary unavailable: {detail}");
+                ApiError::unavailable(
+                    "database_unavailable",
+                    "the database is unavailable, retry shortly",
+                )
+            }
+            DbError::Query(err) => {
+                console_error!("query failed: {err:?}");
+                ApiError::internal("query failed")
+            }
+        })
     }
 
     /// One statement, one round trip: `query_typed` sends Parse/Bind/Execute
     /// together with an unnamed statement (fine under transaction pooling).
     async fn run(&self, client: &Client, stmt: &Statement) -> Result<Vec<Row>, DbError> {
         self.statements.set(self.statements.get() + 1);
-        let params: Vec<(&(dyn ToSql + Sync), Type)> =
-            stmt.params.iter().map(|p| (p as &(dyn ToSql + Sync), Type::TEXT)).collect();
-        let rows = client.query_typed(&stmt.sql, &params).await.map_err(DbError::Query)?;
+        let params: Vec<(&(dyn ToSql + Sync), Type)> = stmt
+            .params
+            .iter()
+            .map(|p| (p as &(dyn ToSql + Sync), Type::TEXT))
+            .collect();
+        let rows = client
+            .query_typed(&stmt.sql, &params)
+            .await
+            .map_err(DbError::Query)?;
         rows.iter()
-            .map(|row| (0..row.len()).map(|i| row.try_get::<_, Option<String>>(i)).collect())
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.try_get::<_, Option<String>>(i))
+                    .collect()
+            })
             .collect::<Result<Vec<Row>, _>>()
             .map_err(DbError::Query)
     }
@@ -184,7 +212,10 @@ where
         .connect(hd.host(), hd.port())
         .map_err(|e| DbError::Connect(e.to_string()))?;
     let mut config = Config::new();
-    config.user(hd.user()).password(hd.password()).dbname(hd.database());
+    config
+        .user(hd.user())
+        .password(hd.password())
+        .dbname(hd.database());
     let connect = Box::pin(config.connect_raw(socket, PassthroughTls));
     let (client, connection) = match select(connect, Delay::from(timeout)).await {
         Either::Left((Ok(pair), _)) => pair,

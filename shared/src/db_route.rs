@@ -33,11 +33,17 @@ impl Served {
 /// The WAL position this request must observe, if any. A malformed header is
 /// the client's bug and gets a 400; a malformed cookie is ignored so that a
 /// browser can never be stuck with a bad one.
-pub fn min_lsn_from(header: Option<&str>, cookie_header: Option<&str>) -> Result<Option<Lsn>, ApiError> {
+pub fn min_lsn_from(
+    header: Option<&str>,
+    cookie_header: Option<&str>,
+) -> Result<Option<Lsn>, ApiError> {
     let from_header = match header {
         None => None,
         Some(h) => Some(h.trim().parse::<Lsn>().map_err(|_| {
-            ApiError::bad_request("invalid_lsn", format!("{LSN_HEADER} must look like 16/B374D848"))
+            ApiError::bad_request(
+                "invalid_lsn",
+                format!("{LSN_HEADER} must look like 16/B374D848"),
+            )
         })?),
     };
     let from_cookie = cookie_header
@@ -88,14 +94,26 @@ mod tests {
     fn header_and_cookie_take_the_later_position() {
         assert_eq!(min_lsn_from(None, None), Ok(None));
         assert_eq!(min_lsn_from(Some("0/5"), None), Ok(Some(lsn("0/5"))));
-        assert_eq!(min_lsn_from(None, Some("a=b; db_lsn=0/7")), Ok(Some(lsn("0/7"))));
-        assert_eq!(min_lsn_from(Some("0/9"), Some("db_lsn=0/7")), Ok(Some(lsn("0/9"))));
-        assert_eq!(min_lsn_from(Some("0/5"), Some("db_lsn=0/7")), Ok(Some(lsn("0/7"))));
+        assert_eq!(
+            min_lsn_from(None, Some("a=b; db_lsn=0/7")),
+            Ok(Some(lsn("0/7")))
+        );
+        assert_eq!(
+            min_lsn_from(Some("0/9"), Some("db_lsn=0/7")),
+            Ok(Some(lsn("0/9")))
+        );
+        assert_eq!(
+            min_lsn_from(Some("0/5"), Some("db_lsn=0/7")),
+            Ok(Some(lsn("0/7")))
+        );
     }
 
     #[test]
     fn bad_header_is_rejected_bad_cookie_ignored() {
-        assert_eq!(min_lsn_from(Some("nope"), None).unwrap_err().code, "invalid_lsn");
+        assert_eq!(
+            min_lsn_from(Some("nope"), None).unwrap_err().code,
+            "invalid_lsn"
+        );
         assert_eq!(min_lsn_from(None, Some("db_lsn=nope")), Ok(None));
     }
 

@@ -36,21 +36,30 @@ pub fn is_cacheable_path(path: &str) -> bool {
 /// its cache. The catalog ignores the parameter, so the answer is the same
 /// as without it, only fresh.
 pub fn bypasses_cache(query: Option<&str>) -> bool {
-    query.unwrap_or("").split('&').any(|pair| pair == "_" || pair.starts_with("_="))
+    query
+        .unwrap_or("")
+        .split('&')
+        .any(|pair| pair == "_" || pair.starts_with("_="))
 }
 
 /// A request id from the client is kept when it is short and plain, so logs
 /// can be joined across systems; otherwise we mint our own.
 pub fn accept_request_id(candidate: &str) -> bool {
     (1..=128).contains(&candidate.len())
-        && candidate.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
+        && candidate
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 /// The cache key for a catalog GET: the catalog version (bumping it orphans
 /// every older entry at once), the path, and the query with its parameters in
 /// a canonical order so `?a=1&b=2` and `?b=2&a=1` share an entry.
 pub fn cache_key(origin: &str, version: &str, path: &str, query: Option<&str>) -> String {
-    let mut pairs: Vec<&str> = query.unwrap_or("").split('&').filter(|p| !p.is_empty()).collect();
+    let mut pairs: Vec<&str> = query
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .collect();
     pairs.sort_unstable();
     let mut key = format!("{origin}/__edge_cache/v{version}{path}");
     if !pairs.is_empty() {
@@ -63,7 +72,10 @@ pub fn cache_key(origin: &str, version: &str, path: &str, query: Option<&str>) -
 /// The storefront origins allowed to call us from a browser, from the
 /// comma-separated `ALLOWED_ORIGINS` variable.
 pub fn origin_allowed(allowed_origins: &str, origin: &str) -> bool {
-    allowed_origins.split(',').map(str::trim).any(|o| !o.is_empty() && o == origin)
+    allowed_origins
+        .split(',')
+        .map(str::trim)
+        .any(|o| !o.is_empty() && o == origin)
 }
 
 /// `max-age` (or `s-maxage`, which wins for a shared cache) in seconds.
@@ -113,7 +125,12 @@ pub const MEMORY_CACHE_BYTES: usize = 16 * 1024 * 1024;
 pub const MEMORY_CACHE_MAX_ENTRY: usize = 256 * 1024;
 
 impl MemoryCache {
-    pub fn get(&mut self, version: &str, key: &str, now_ms: f64) -> Option<std::rc::Rc<CachedResponse>> {
+    pub fn get(
+        &mut self,
+        version: &str,
+        key: &str,
+        now_ms: f64,
+    ) -> Option<std::rc::Rc<CachedResponse>> {
         self.switch_version(version);
         let hit = self.entries.get(key)?;
         if hit.expires_at_ms > now_ms {
@@ -134,7 +151,9 @@ impl MemoryCache {
             self.bytes -= old.body.len();
         }
         while self.bytes + size > MEMORY_CACHE_BYTES {
-            let Some(oldest) = self.order.pop_front() else { break };
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
             if let Some(evicted) = self.entries.remove(&oldest) {
                 self.bytes -= evicted.body.len();
             }
@@ -152,7 +171,10 @@ impl MemoryCache {
 
     fn switch_version(&mut self, version: &str) {
         if self.version != version {
-            *self = MemoryCache { version: version.to_string(), ..MemoryCache::default() };
+            *self = MemoryCache {
+                version: version.to_string(),
+                ..MemoryCache::default()
+            };
         }
     }
 
@@ -207,7 +229,10 @@ mod tests {
         c.insert("1", "k".into(), entry(10, 1e12));
         assert!(c.get("2", "k", 0.0).is_none());
         assert!(c.is_empty());
-        assert!(c.get("1", "k", 0.0).is_none(), "an old version does not come back");
+        assert!(
+            c.get("1", "k", 0.0).is_none(),
+            "an old version does not come back"
+        );
     }
 
     #[test]
@@ -275,8 +300,14 @@ mod tests {
         let b = cache_key("https://h", "3", "/catalog/products", Some("a=1&b=2"));
         assert_eq!(a, b);
         assert_eq!(a, "https://h/__edge_cache/v3/catalog/products?a=1&b=2");
-        assert_ne!(a, cache_key("https://h", "4", "/catalog/products", Some("a=1&b=2")));
-        assert_eq!(cache_key("https://h", "1", "/catalog/stores", None), "https://h/__edge_cache/v1/catalog/stores");
+        assert_ne!(
+            a,
+            cache_key("https://h", "4", "/catalog/products", Some("a=1&b=2"))
+        );
+        assert_eq!(
+            cache_key("https://h", "1", "/catalog/stores", None),
+            "https://h/__edge_cache/v1/catalog/stores"
+        );
     }
 
     #[test]

@@ -15,7 +15,11 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into() }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -31,11 +35,19 @@ impl ApiError {
     }
 
     pub fn method_not_allowed(method: &str) -> Self {
-        Self::new(405, "method_not_allowed", format!("method {method} is not allowed on this path"))
+        Self::new(
+            405,
+            "method_not_allowed",
+            format!("method {method} is not allowed on this path"),
+        )
     }
 
     pub fn payload_too_large(limit_bytes: usize) -> Self {
-        Self::new(413, "payload_too_large", format!("request body exceeds {limit_bytes} bytes"))
+        Self::new(
+            413,
+            "payload_too_large",
+            format!("request body exceeds {limit_bytes} bytes"),
+        )
     }
 
     /// A function worker behind the edge could not be reached.

@@ -18,7 +18,10 @@ impl Currency {
     pub fn parse(s: &str) -> Result<Self, ApiError> {
         let bytes = s.as_bytes();
         if bytes.len() != 3 || !bytes.iter().all(u8::is_ascii_uppercase) {
-            return Err(ApiError::bad_request("invalid_currency", "currency must be three capital letters, e.g. USD"));
+            return Err(ApiError::bad_request(
+                "invalid_currency",
+                "currency must be three capital letters, e.g. USD",
+            ));
         }
         Ok(Currency([bytes[0], bytes[1], bytes[2]]))
     }
@@ -53,7 +56,9 @@ impl Amount {
         let invalid = || {
             ApiError::bad_request(
                 "invalid_amount",
-                format!("{s:?} is not an amount: use a plain decimal such as 19.99, 0 to {MAX_AMOUNT}"),
+                format!(
+                    "{s:?} is not an amount: use a plain decimal such as 19.99, 0 to {MAX_AMOUNT}"
+                ),
             )
         };
         // Decimal::from_str also accepts forms like "1e5" or "_1"; amounts are plain digits.
@@ -90,7 +95,10 @@ impl Money {
     pub fn to_minor_units(&self) -> Result<i64, ApiError> {
         let scaled = self.amount * Decimal::from(10i64.pow(self.currency.minor_digits()));
         if scaled.fract() != Decimal::ZERO {
-            return Err(ApiError::internal(format!("{} {} has sub-minor-unit precision", self.amount, self.currency)));
+            return Err(ApiError::internal(format!(
+                "{} {} has sub-minor-unit precision",
+                self.amount, self.currency
+            )));
         }
         i64::try_from(scaled).map_err(|_| ApiError::internal("amount out of range"))
     }
@@ -104,9 +112,27 @@ mod tests {
     fn amounts_are_plain_decimals_with_two_places_at_most() {
         assert_eq!(Amount::parse("19.99").unwrap().to_string(), "19.99");
         assert_eq!(Amount::parse("0").unwrap().to_string(), "0");
-        assert_eq!(Amount::parse("9999999999.99").unwrap().to_string(), "9999999999.99");
-        for bad in ["", "-1", "1.999", "1e3", "abc", "10000000000", "1.2.3", " 1", "NaN", "+1"] {
-            assert_eq!(Amount::parse(bad).unwrap_err().code, "invalid_amount", "{bad:?}");
+        assert_eq!(
+            Amount::parse("9999999999.99").unwrap().to_string(),
+            "9999999999.99"
+        );
+        for bad in [
+            "",
+            "-1",
+            "1.999",
+            "1e3",
+            "abc",
+            "10000000000",
+            "1.2.3",
+            " 1",
+            "NaN",
+            "+1",
+        ] {
+            assert_eq!(
+                Amount::parse(bad).unwrap_err().code,
+                "invalid_amount",
+                "{bad:?}"
+            );
         }
     }
 
@@ -121,7 +147,10 @@ mod tests {
     fn minor_units_are_exact() {
         let usd = Currency::parse("USD").unwrap();
         let jpy = Currency::parse("JPY").unwrap();
-        let m = |s: &str, c| Money { amount: Decimal::from_str(s).unwrap(), currency: c };
+        let m = |s: &str, c| Money {
+            amount: Decimal::from_str(s).unwrap(),
+            currency: c,
+        };
         assert_eq!(m("19.99", usd).to_minor_units().unwrap(), 1999);
         assert_eq!(m("0.10", usd).to_minor_units().unwrap(), 10);
         assert_eq!(m("1500", jpy).to_minor_units().unwrap(), 1500);

@@ -7,7 +7,9 @@ use crate::ApiError;
 
 pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Response {
     let resp = Response::builder().with_status(status).fixed(body.into());
-    let _ = resp.headers().set("content-type", "application/json; charset=utf-8");
+    let _ = resp
+        .headers()
+        .set("content-type", "application/json; charset=utf-8");
     resp
 }
 

@@ -9,11 +9,13 @@ use std::time::Duration;
 use serde_json::Value;
 
 pub fn base_url() -> String {
-    std::env::var("EDGESHOP_BASE_URL").expect("EDGESHOP_BASE_URL: run the integration tests with scripts/test")
+    std::env::var("EDGESHOP_BASE_URL")
+        .expect("EDGESHOP_BASE_URL: run the integration tests with scripts/test")
 }
 
 fn env_url(name: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name}: run the integration tests with scripts/test"))
+    std::env::var(name)
+        .unwrap_or_else(|_| panic!("{name}: run the integration tests with scripts/test"))
 }
 
 pub fn primary_url() -> String {
@@ -48,20 +50,31 @@ impl Reply {
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// Asserts the documented error shape and returns the code.
     pub fn error_code(&self) -> String {
         let v = self.json();
-        let code = v["error"]["code"].as_str().unwrap_or_else(|| panic!("no error.code in {}", self.body));
-        assert!(v["error"]["message"].is_string(), "no error.message in {}", self.body);
+        let code = v["error"]["code"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no error.code in {}", self.body));
+        assert!(
+            v["error"]["message"].is_string(),
+            "no error.message in {}",
+            self.body
+        );
         code.to_string()
     }
 }
 
 fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().timeout(Duration::from_secs(30)).redirects(0).build()
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build()
 }
 
 pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Reply {
@@ -88,7 +101,11 @@ pub fn request(method: &str, path: &str, headers: &[(&str, &str)], body: Option<
         })
         .collect();
     let body = resp.into_string().unwrap_or_default();
-    Reply { status, headers, body }
+    Reply {
+        status,
+        headers,
+        body,
+    }
 }
 
 pub fn get(path: &str) -> Reply {
@@ -108,7 +125,10 @@ pub fn get_uncached(path: &str) -> Reply {
 pub fn get_uncached_with(path: &str, headers: &[(&str, &str)]) -> Reply {
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     let sep = if path.contains('?') { '&' } else { '?' };
     request("GET", &format!("{path}{sep}_={nanos}-{n}"), headers, None)
 }
@@ -116,6 +136,9 @@ pub fn get_uncached_with(path: &str, headers: &[(&str, &str)]) -> Reply {
 /// Runs `scripts/db <args>` (stop/start the replica in failure tests).
 pub fn scripts_db(args: &[&str]) {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
-    let status = Command::new(format!("{root}/scripts/db")).args(args).status().expect("run scripts/db");
+    let status = Command::new(format!("{root}/scripts/db"))
+        .args(args)
+        .status()
+        .expect("run scripts/db");
     assert!(status.success(), "scripts/db {args:?} failed");
 }

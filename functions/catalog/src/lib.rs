@@ -34,25 +34,41 @@ async fn route(req: &Request, db: &Db<'_>) -> std::result::Result<String, ApiErr
     let pairs: Vec<(String, String)> = url.query_pairs().into_owned().collect();
     match url.path() {
         "/catalog/stores" => single_json(db.read(&catalog::stores()).await?),
-        "/catalog/categories" => catalog::nest_categories(&single_json(db.read(&catalog::categories()).await?)?),
+        "/catalog/categories" => {
+            catalog::nest_categories(&single_json(db.read(&catalog::categories()).await?)?)
+        }
         "/catalog/products" => product_list(db, &pairs).await,
         path => match path.strip_prefix("/catalog/products/") {
             Some(slug) => product_detail(db, slug, &pairs).await,
-            None => Err(ApiError::not_found("not_found", format!("no route for {path}"))),
+            None => Err(ApiError::not_found(
+                "not_found",
+                format!("no route for {path}"),
+            )),
         },
     }
 }
 
-async fn product_list(db: &Db<'_>, pairs: &[(String, String)]) -> std::result::Result<String, ApiError> {
+async fn product_list(
+    db: &Db<'_>,
+    pairs: &[(String, String)],
+) -> std::result::Result<String, ApiError> {
     let query = ProductQuery::parse(pairs)?;
     let rows = db.read(&catalog::product_list(&query)).await?;
-    let row = rows.first().ok_or_else(|| ApiError::internal("product list returned no row"))?;
+    let row = rows
+        .first()
+        .ok_or_else(|| ApiError::internal("product list returned no row"))?;
     let col = |i: usize| row.get(i).and_then(|c| c.as_deref());
     if col(ProductListRow::CATEGORY_EXISTS) != Some("true") {
-        return Err(ApiError::bad_request("unknown_category", "no category has that slug"));
+        return Err(ApiError::bad_request(
+            "unknown_category",
+            "no category has that slug",
+        ));
     }
     if col(ProductListRow::STORE_EXISTS) != Some("true") {
-        return Err(ApiError::bad_request("unknown_store", "no store has that id"));
+        return Err(ApiError::bad_request(
+            "unknown_store",
+            "no store has that id",
+        ));
     }
     let next = ProductListRow::next_cursor(query.sort, col(ProductListRow::NEXT))?;
     let next = match next {
@@ -66,7 +82,11 @@ async fn product_list(db: &Db<'_>, pairs: &[(String, String)]) -> std::result::R
     ))
 }
 
-async fn product_detail(db: &Db<'_>, slug: &str, pairs: &[(String, String)]) -> std::result::Result<String, ApiError> {
+async fn product_detail(
+    db: &Db<'_>,
+    slug: &str,
+    pairs: &[(String, String)],
+) -> std::result::Result<String, ApiError> {
     let not_found = || ApiError::not_found("product_not_found", "no product has that slug");
     if !catalog::is_valid_slug(slug) {
         return Err(not_found());
@@ -75,17 +95,33 @@ async fn product_detail(db: &Db<'_>, slug: &str, pairs: &[(String, String)]) -> 
     for (name, value) in pairs {
         match name.as_str() {
             "store" if store.is_none() => store = Some(catalog::parse_store_param(value)?),
-            "store" => return Err(ApiError::bad_request("invalid_parameter", "store: given more than once")),
+            "store" => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    "store: given more than once",
+                ))
+            }
             n if n.starts_with('_') => {}
-            n => return Err(ApiError::bad_request("invalid_parameter", format!("{n}: unknown parameter"))),
+            n => {
+                return Err(ApiError::bad_request(
+                    "invalid_parameter",
+                    format!("{n}: unknown parameter"),
+                ))
+            }
         }
     }
     let rows = db.read(&catalog::product_detail(slug, store)).await?;
     let row = rows.first().ok_or_else(not_found)?;
     if row.get(1).and_then(|c| c.as_deref()) != Some("true") {
-        return Err(ApiError::bad_request("unknown_store", "no store has that id"));
+        return Err(ApiError::bad_request(
+            "unknown_store",
+            "no store has that id",
+        ));
     }
-    row.first().cloned().flatten().ok_or_else(|| ApiError::internal("product row without JSON"))
+    row.first()
+        .cloned()
+        .flatten()
+        .ok_or_else(|| ApiError::internal("product row without JSON"))
 }
 
 /// The first column of the first row: the statements above build their whole
@@ -105,7 +141,11 @@ fn ok(req: &Request, body: String) -> Response {
         .ok()
         .flatten()
         .is_some_and(|inm| if_none_match_matches(&inm, &etag));
-    let resp = if not_modified { Response::builder().with_status(304).empty() } else { respond::json(200, body) };
+    let resp = if not_modified {
+        Response::builder().with_status(304).empty()
+    } else {
+        respond::json(200, body)
+    };
     let _ = resp.headers().set("etag", &etag);
     let _ = resp.headers().set("cache-control", CACHE_CONTROL);
     resp

@@ -53,20 +53,30 @@ const VERSION: &str = "v1";
 
 impl Cursor {
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{VERSION}|{}|{}|{}", self.sort.as_str(), self.key, self.id))
+        URL_SAFE_NO_PAD.encode(format!(
+            "{VERSION}|{}|{}|{}",
+            self.sort.as_str(),
+            self.key,
+            self.id
+        ))
     }
 
     pub fn decode(token: &str) -> Result<Self, ApiError> {
-        let invalid = || ApiError::bad_request("invalid_cursor", "cursor is not one this API issued");
+        let invalid =
+            || ApiError::bad_request("invalid_cursor", "cursor is not one this API issued");
         if token.len() > 200 {
             return Err(invalid());
         }
         let raw = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
         let text = String::from_utf8(raw).map_err(|_| invalid())?;
         let mut parts = text.split('|');
-        let (Some(VERSION), Some(sort), Some(key), Some(id), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
+        let (Some(VERSION), Some(sort), Some(key), Some(id), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
             return Err(invalid());
         };
         let sort = Sort::parse(sort).map_err(|_| invalid())?;
@@ -79,7 +89,11 @@ impl Cursor {
         if !key_ok || id < 1 {
             return Err(invalid());
         }
-        Ok(Cursor { sort, key: key.to_string(), id })
+        Ok(Cursor {
+            sort,
+            key: key.to_string(),
+            id,
+        })
     }
 }
 
@@ -87,7 +101,13 @@ impl Cursor {
 fn is_utc_timestamp(s: &str) -> bool {
     const SHAPE: &[u8] = b"dddd-dd-ddTdd:dd:dd.ddddddZ";
     s.len() == SHAPE.len()
-        && s.bytes().zip(SHAPE).all(|(c, &want)| if want == b'd' { c.is_ascii_digit() } else { c == want })
+        && s.bytes().zip(SHAPE).all(|(c, &want)| {
+            if want == b'd' {
+                c.is_ascii_digit()
+            } else {
+                c == want
+            }
+        })
 }
 
 #[cfg(test)]
@@ -95,9 +115,18 @@ mod tests {
     use super::*;
 
     fn round_trip(sort: Sort, key: &str) {
-        let c = Cursor { sort, key: key.into(), id: 42 };
+        let c = Cursor {
+            sort,
+            key: key.into(),
+            id: 42,
+        };
         let token = c.encode();
-        assert!(token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'), "{token}");
+        assert!(
+            token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'),
+            "{token}"
+        );
         assert_eq!(Cursor::decode(&token).unwrap(), c);
     }
 
@@ -125,7 +154,11 @@ mod tests {
             enc("v1|price_asc|1|5|extra"),
             "a".repeat(300),
         ] {
-            assert_eq!(Cursor::decode(&bad).unwrap_err().code, "invalid_cursor", "{bad}");
+            assert_eq!(
+                Cursor::decode(&bad).unwrap_err().code,
+                "invalid_cursor",
+                "{bad}"
+            );
         }
     }
 }

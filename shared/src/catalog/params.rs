@@ -71,7 +71,15 @@ impl ProductQuery {
             }
             let is_option = !matches!(
                 name,
-                "category" | "q" | "min_price" | "max_price" | "in_stock" | "store" | "sort" | "limit" | "cursor"
+                "category"
+                    | "q"
+                    | "min_price"
+                    | "max_price"
+                    | "in_stock"
+                    | "store"
+                    | "sort"
+                    | "limit"
+                    | "cursor"
             );
             if !is_option {
                 if seen.contains(&name) {
@@ -93,8 +101,12 @@ impl ProductQuery {
                     }
                     q.q = Some(text.to_string());
                 }
-                "min_price" => q.min_price = Some(Amount::parse(value).map_err(|e| invalid(name, &e.message))?),
-                "max_price" => q.max_price = Some(Amount::parse(value).map_err(|e| invalid(name, &e.message))?),
+                "min_price" => {
+                    q.min_price = Some(Amount::parse(value).map_err(|e| invalid(name, &e.message))?)
+                }
+                "max_price" => {
+                    q.max_price = Some(Amount::parse(value).map_err(|e| invalid(name, &e.message))?)
+                }
                 "in_stock" => {
                     q.in_stock = match value.as_str() {
                         "true" => true,
@@ -121,14 +133,19 @@ impl ProductQuery {
             }
         }
         q.sort = match (sort, &q.q) {
-            (Some(Sort::Relevance), None) => return Err(invalid("sort", "relevance needs a search query q")),
+            (Some(Sort::Relevance), None) => {
+                return Err(invalid("sort", "relevance needs a search query q"))
+            }
             (Some(s), _) => s,
             (None, Some(_)) => Sort::Relevance,
             (None, None) => Sort::Newest,
         };
         if let Some(c) = &q.cursor {
             if c.sort != q.sort {
-                return Err(ApiError::bad_request("invalid_cursor", "cursor belongs to a different sort order"));
+                return Err(ApiError::bad_request(
+                    "invalid_cursor",
+                    "cursor belongs to a different sort order",
+                ));
             }
         }
         Ok(q)
@@ -137,9 +154,14 @@ impl ProductQuery {
     fn add_option(&mut self, name: &str, value: &str) -> Result<(), ApiError> {
         let name_ok = name.len() <= 32
             && name.starts_with(|c: char| c.is_ascii_lowercase())
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
         if !name_ok {
-            return Err(invalid(name, "unknown parameter (option names are lowercase letters, digits and _)"));
+            return Err(invalid(
+                name,
+                "unknown parameter (option names are lowercase letters, digits and _)",
+            ));
         }
         if !self.options.contains_key(name) && self.options.len() == MAX_OPTION_FILTERS {
             return Err(invalid(name, "too many option filters (at most 8)"));
@@ -148,7 +170,10 @@ impl ProductQuery {
         for v in value.split(',') {
             let v = v.trim();
             if v.is_empty() || v.chars().count() > MAX_OPTION_VALUE_CHARS {
-                return Err(invalid(name, "option values are 1 to 64 characters, comma-separated"));
+                return Err(invalid(
+                    name,
+                    "option values are 1 to 64 characters, comma-separated",
+                ));
             }
             if !values.iter().any(|have| have == v) {
                 values.push(v.to_string());
@@ -188,8 +213,14 @@ mod tests {
     #[test]
     fn search_defaults_to_relevance() {
         assert_eq!(parse("q=shirt").unwrap().sort, Sort::Relevance);
-        assert_eq!(parse("q=shirt&sort=price_desc").unwrap().sort, Sort::PriceDesc);
-        assert_eq!(parse("sort=relevance").unwrap_err().code, "invalid_parameter");
+        assert_eq!(
+            parse("q=shirt&sort=price_desc").unwrap().sort,
+            Sort::PriceDesc
+        );
+        assert_eq!(
+            parse("sort=relevance").unwrap_err().code,
+            "invalid_parameter"
+        );
     }
 
     #[test]
@@ -241,14 +272,29 @@ mod tests {
             let err = parse(query).unwrap_err();
             assert_eq!((err.status, err.code), (400, code), "{query}");
         }
-        assert_eq!(parse(&format!("q={}", "x".repeat(201))).unwrap_err().status, 400);
+        assert_eq!(
+            parse(&format!("q={}", "x".repeat(201))).unwrap_err().status,
+            400
+        );
     }
 
     #[test]
     fn cursor_must_match_sort() {
-        let c = Cursor { sort: Sort::PriceAsc, key: "1.00".into(), id: 3 };
+        let c = Cursor {
+            sort: Sort::PriceAsc,
+            key: "1.00".into(),
+            id: 3,
+        };
         let token = c.encode();
-        assert_eq!(parse(&format!("sort=price_asc&cursor={token}")).unwrap().cursor, Some(c));
-        assert_eq!(parse(&format!("cursor={token}")).unwrap_err().code, "invalid_cursor");
+        assert_eq!(
+            parse(&format!("sort=price_asc&cursor={token}"))
+                .unwrap()
+                .cursor,
+            Some(c)
+        );
+        assert_eq!(
+            parse(&format!("cursor={token}")).unwrap_err().code,
+            "invalid_cursor"
+        );
     }
 }

@@ -102,9 +102,17 @@ impl ProductListRow {
     /// The cursor for the next page, from the row's NEXT column.
     pub fn next_cursor(sort: Sort, next: Option<&str>) -> Result<Option<Cursor>, ApiError> {
         let Some(next) = next else { return Ok(None) };
-        let (key, id) = next.rsplit_once('|').ok_or_else(|| ApiError::internal("malformed next-page key"))?;
-        let id = id.parse().map_err(|_| ApiError::internal("non-numeric product id"))?;
-        Ok(Some(Cursor { sort, key: key.to_string(), id }))
+        let (key, id) = next
+            .rsplit_once('|')
+            .ok_or_else(|| ApiError::internal("malformed next-page key"))?;
+        let id = id
+            .parse()
+            .map_err(|_| ApiError::internal("non-numeric product id"))?;
+        Ok(Some(Cursor {
+            sort,
+            key: key.to_string(),
+            id,
+        }))
     }
 }
 
@@ -127,12 +135,18 @@ fn ordering(sort: Sort) -> Ordering {
             sql_type: "timestamptz",
             as_text: "to_char(sort_value AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')",
         },
-        Sort::PriceAsc => {
-            Ordering { value: "p.price_min", descending: false, sql_type: "numeric", as_text: "sort_value::text" }
-        }
-        Sort::PriceDesc => {
-            Ordering { value: "p.price_max", descending: true, sql_type: "numeric", as_text: "sort_value::text" }
-        }
+        Sort::PriceAsc => Ordering {
+            value: "p.price_min",
+            descending: false,
+            sql_type: "numeric",
+            as_text: "sort_value::text",
+        },
+        Sort::PriceDesc => Ordering {
+            value: "p.price_max",
+            descending: true,
+            sql_type: "numeric",
+            as_text: "sort_value::text",
+        },
         Sort::Relevance => Ordering {
             value: "ts_rank(p.search, tsq)",
             descending: true,
@@ -169,7 +183,9 @@ pub fn product_list(query: &ProductQuery) -> Statement {
 
     if let Some(text) = &query.q {
         let p = s.bind(text.as_str());
-        from.push_str(&format!(" CROSS JOIN websearch_to_tsquery('english', {p}) AS tsq"));
+        from.push_str(&format!(
+            " CROSS JOIN websearch_to_tsquery('english', {p}) AS tsq"
+        ));
         filters.push("p.search @@ tsq".into());
     }
 
@@ -184,7 +200,12 @@ pub fn product_list(query: &ProductQuery) -> Statement {
     for (name, values) in &query.options {
         let any_of: Vec<String> = values
             .iter()
-            .map(|v| format!("v.options @> {}::jsonb", s.bind(serde_json::json!({ name: v }).to_string())))
+            .map(|v| {
+                format!(
+                    "v.options @> {}::jsonb",
+                    s.bind(serde_json::json!({ name: v }).to_string())
+                )
+            })
             .collect();
         variant_filters.push(format!("({})", any_of.join(" OR ")));
     }
@@ -209,12 +230,18 @@ pub fn product_list(query: &ProductQuery) -> Statement {
             let key = s.bind(c.key.as_str());
             let id = s.bind(c.id.to_string());
             let cmp = if order.descending { "<" } else { ">" };
-            format!(" AND ({}, p.id) {cmp} ({key}::{}, {id}::bigint)", order.value, order.sql_type)
+            format!(
+                " AND ({}, p.id) {cmp} ({key}::{}, {id}::bigint)",
+                order.value, order.sql_type
+            )
         }
         None => String::new(),
     };
     let store_exists = match query.store {
-        Some(id) => format!("EXISTS (SELECT 1 FROM stores WHERE id = {}::bigint)", s.bind(id.to_string())),
+        Some(id) => format!(
+            "EXISTS (SELECT 1 FROM stores WHERE id = {}::bigint)",
+            s.bind(id.to_string())
+        ),
         None => "true".into(),
     };
     let limit = query.limit;
@@ -242,7 +269,11 @@ pub fn product_list(query: &ProductQuery) -> Statement {
         && query.options.is_empty()
         && !query.in_stock;
     let facet_counts = if only_category {
-        let within = if query.category.is_some() { "WHERE category_id IN (SELECT id FROM subtree)" } else { "" };
+        let within = if query.category.is_some() {
+            "WHERE category_id IN (SELECT id FROM subtree)"
+        } else {
+            ""
+        };
         format!(
             "SELECT option_value AS ov, sum(products) AS n FROM category_option_counts {within}
               GROUP BY option_value HAVING sum(products) > 0"
@@ -300,10 +331,14 @@ mod tests {
     }
 
     fn highest_placeholder(sql: &str) -> usize {
-        sql.split('$').skip(1).filter_map(|rest| {
-            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-            digits.parse().ok()
-        }).max().unwrap_or(0)
+        sql.split('$')
+            .skip(1)
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse().ok()
+            })
+            .max()
+            .unwrap_or(0)
     }
 
     #[test]
@@ -312,28 +347,51 @@ mod tests {
         let q = query(&format!("q={hostile}&category=tops&color={hostile}&min_price=1&max_price=2&store=7&in_stock=true"));
         let stmt = product_list(&q);
         assert!(!stmt.sql.contains("DROP TABLE"), "{}", stmt.sql);
-        assert!(stmt.params.iter().flatten().any(|p| p.contains("DROP TABLE")));
+        assert!(stmt
+            .params
+            .iter()
+            .flatten()
+            .any(|p| p.contains("DROP TABLE")));
         assert_eq!(highest_placeholder(&stmt.sql), stmt.params.len());
     }
 
     #[test]
     fn every_sort_binds_its_cursor() {
-        for (sort, key) in [("newest", "2025-01-01T00:00:00.000000Z"), ("price_asc", "1.00"), ("price_desc", "9.99")] {
-            let cursor = Cursor { sort: Sort::parse(sort).unwrap(), key: key.into(), id: 5 }.encode();
+        for (sort, key) in [
+            ("newest", "2025-01-01T00:00:00.000000Z"),
+            ("price_asc", "1.00"),
+            ("price_desc", "9.99"),
+        ] {
+            let cursor = Cursor {
+                sort: Sort::parse(sort).unwrap(),
+                key: key.into(),
+                id: 5,
+            }
+            .encode();
             let stmt = product_list(&query(&format!("sort={sort}&cursor={cursor}")));
             assert!(stmt.params.contains(&Some(key.to_string())), "{sort}");
             assert_eq!(highest_placeholder(&stmt.sql), stmt.params.len());
         }
-        let cursor = Cursor { sort: Sort::Relevance, key: "0.5".into(), id: 5 }.encode();
+        let cursor = Cursor {
+            sort: Sort::Relevance,
+            key: "0.5".into(),
+            id: 5,
+        }
+        .encode();
         let stmt = product_list(&query(&format!("q=shirt&cursor={cursor}")));
         assert!(stmt.sql.contains("ts_rank(p.search, tsq), p.id) <"));
     }
 
     #[test]
     fn next_cursor_comes_from_key_and_id() {
-        let c = ProductListRow::next_cursor(Sort::PriceAsc, Some("12.50|42")).unwrap().unwrap();
+        let c = ProductListRow::next_cursor(Sort::PriceAsc, Some("12.50|42"))
+            .unwrap()
+            .unwrap();
         assert_eq!((c.key.as_str(), c.id), ("12.50", 42));
-        assert_eq!(ProductListRow::next_cursor(Sort::PriceAsc, None).unwrap(), None);
+        assert_eq!(
+            ProductListRow::next_cursor(Sort::PriceAsc, None).unwrap(),
+            None
+        );
         assert!(ProductListRow::next_cursor(Sort::PriceAsc, Some("no-separator")).is_err());
     }
 }

@@ -25,7 +25,12 @@ pub fn nest_categories(flat_json: &str) -> Result<String, ApiError> {
     for (i, c) in flat.iter().enumerate() {
         children.entry(c.parent_id).or_default().push(i);
     }
-    fn build(parent: Option<i64>, flat: &[FlatCategory], children: &HashMap<Option<i64>, Vec<usize>>, depth: u32) -> Vec<Value> {
+    fn build(
+        parent: Option<i64>,
+        flat: &[FlatCategory],
+        children: &HashMap<Option<i64>, Vec<usize>>,
+        depth: u32,
+    ) -> Vec<Value> {
         if depth > 32 {
             return Vec::new();
         }
