@@ -78,22 +78,22 @@ pub fn origin_allowed(allowed_origins: &str, origin: &str) -> bool {
         .any(|o| !o.is_empty() && o == origin)
 }
 
-/// `max-age` (or `s-maxage`, which wins for a shared cache) in seconds.
+/// `max-age` (or `s-maxage`, which wins for a shared cache) in seconds;
+/// `None` when the response may not be stored by a shared cache at all.
 pub fn shared_max_age(cache_control: &str) -> Option<u32> {
-    let mut max_age = None;
+    let (mut max_age, mut s_maxage) = (None, None);
     for directive in cache_control.split(',').map(str::trim) {
         let lower = directive.to_ascii_lowercase();
         if lower == "no-store" || lower == "private" || lower == "no-cache" {
             return None;
         }
         if let Some(v) = lower.strip_prefix("s-maxage=") {
-            return v.parse().ok();
-        }
-        if let Some(v) = lower.strip_prefix("max-age=") {
+            s_maxage = v.parse().ok();
+        } else if let Some(v) = lower.strip_prefix("max-age=") {
             max_age = v.parse().ok();
         }
     }
-    max_age
+    s_maxage.or(max_age)
 }
 
 /// A catalog answer kept in an isolate's memory.
@@ -209,7 +209,9 @@ mod tests {
     fn max_age_rules() {
         assert_eq!(shared_max_age("public, max-age=60"), Some(60));
         assert_eq!(shared_max_age("max-age=60, s-maxage=600"), Some(600));
+        assert_eq!(shared_max_age("s-maxage=600, max-age=60"), Some(600));
         assert_eq!(shared_max_age("no-store"), None);
+        assert_eq!(shared_max_age("s-maxage=600, no-store"), None);
         assert_eq!(shared_max_age("private, max-age=60"), None);
         assert_eq!(shared_max_age("public"), None);
     }
