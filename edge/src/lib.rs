@@ -10,7 +10,7 @@ use shared::edge::{self, CachedResponse, MemoryCache, MAX_BODY_BYTES};
 use shared::http::if_none_match_matches;
 use shared::{respond, ApiError};
 use worker::{
-    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, Result,
+    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, Result, Url,
 };
 
 const KV_BINDING: &str = "CATALOG_KV";
@@ -50,7 +50,8 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         Ok(resp) => resp,
         Err(e) => respond::error(&e),
     };
-    let resp = mutable(resp);
+    // Every response here has headers we may change: the ones we build, and
+    // the functions' (made mutable in `call_function`).
     let headers = resp.headers();
     let _ = headers.set("x-request-id", &request_id);
     // Answers the edge gives itself (health, 404, 413, CORS) ran no SQL.
@@ -94,22 +95,17 @@ async fn handle(
         None
     };
 
-    let query = req
-        .url()
-        .map_err(ApiError::internal)?
-        .query()
-        .map(str::to_string);
+    let url = req.url().map_err(ApiError::internal)?;
     let cacheable = req.method() == Method::Get
         && edge::is_cacheable_path(&path)
-        && !edge::bypasses_cache(query.as_deref())
+        && !edge::bypasses_cache(url.query())
         && !carries_lsn(&req)?;
     if cacheable {
-        return cached_catalog(&req, env, ctx, binding, request_id).await;
+        return cached_catalog(&req, &url, env, ctx, binding, request_id).await;
     }
-    let forwarded = forward_request(&req, request_id, body, false)?;
-    let mut resp = call_function(env, binding, forwarded).await?;
+    let forwarded = forward_request(&req, &url, request_id, body, false)?;
+    let resp = call_function(env, binding, forwarded).await?;
     if edge::is_cacheable_path(&path) {
-        resp = mutable(resp);
         let _ = resp.headers().set("x-cache", "BYPASS");
     }
     Ok(resp)
@@ -127,12 +123,12 @@ fn carries_lsn(req: &Request) -> std::result::Result<bool, ApiError> {
 /// function. Only that last step costs a hop and SQL.
 async fn cached_catalog(
     req: &Request,
+    url: &Url,
     env: &Env,
     ctx: &Context,
     binding: &str,
     request_id: &str,
 ) -> std::result::Result<Response, ApiError> {
-    let url = req.url().map_err(ApiError::internal)?;
     let version = catalog_version(env).await;
     let origin = url.origin().ascii_serialization();
     let key = edge::cache_key(&origin, &version, url.path(), url.query());
@@ -155,10 +151,9 @@ async fn cached_catalog(
         }
     }
 
-    let forwarded = forward_request(req, request_id, None, true)?;
+    let forwarded = forward_request(req, url, request_id, None, true)?;
     let mut resp = call_function(env, binding, forwarded).await?;
     if resp.status_code() != 200 {
-        let resp = mutable(resp);
         let _ = resp.headers().set("x-cache", "MISS");
         return Ok(resp);
     }
@@ -174,7 +169,7 @@ async fn cached_catalog(
             let _ = served.headers().set(h, &v);
         }
     }
-    if edge::shared_max_age(&entry.cache_control).is_some() {
+    if entry.expires_at_ms > now {
         let stored = from_memory(&entry, "HIT");
         let cache_key = key.clone();
         ctx.wait_until(async move {
@@ -275,13 +270,14 @@ async fn call_function(
             format!("the {} function is not deployed", binding.to_lowercase()),
         )
     })?;
-    fetcher.fetch_request(req).await.map_err(|e| {
+    let resp = fetcher.fetch_request(req).await.map_err(|e| {
         worker::console_error!("{binding} unreachable: {e}");
         ApiError::bad_gateway(
             "function_unreachable",
             format!("the {} function did not answer", binding.to_lowercase()),
         )
-    })
+    })?;
+    Ok(mutable(resp))
 }
 
 /// The request the function sees: same method, URL and headers, plus our
@@ -289,6 +285,7 @@ async fn call_function(
 /// sends the full body we store.
 fn forward_request(
     req: &Request,
+    url: &Url,
     request_id: &str,
     body: Option<Vec<u8>>,
     for_cache_fill: bool,
@@ -304,7 +301,6 @@ fn forward_request(
     if let Some(bytes) = body {
         init.with_body(Some(js_sys_bytes(&bytes)));
     }
-    let url = req.url().map_err(ApiError::internal)?;
     Request::new_with_init(url.as_str(), &init).map_err(ApiError::internal)
 }
 
