@@ -6,11 +6,12 @@ use std::cell::RefCell;
 
 use futures_util::StreamExt;
 use shared::db_route::{min_lsn_from, LSN_HEADER};
-use shared::edge::{self, CachedResponse, MemoryCache, MAX_BODY_BYTES};
+use shared::edge::{self, CachedResponse, MemoryCache, INTERNAL_HEADER, JOBS, MAX_BODY_BYTES};
 use shared::http::if_none_match_matches;
 use shared::{respond, ApiError};
 use worker::{
-    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, Result, Url,
+    event, Cache, Context, Date, Env, Headers, Method, Request, RequestInit, Response, Result,
+    ScheduleContext, ScheduledEvent, Url,
 };
 
 const KV_BINDING: &str = "CATALOG_KV";
@@ -65,6 +66,30 @@ async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
         let _ = headers.append("vary", "Origin");
     }
     Ok(resp)
+}
+
+/// The cron (top-level wrangler.toml): runs every job in `edge::JOBS` on its
+/// function. A failed job is logged and runs again at the next tick.
+#[event(scheduled)]
+async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
+    for job in JOBS {
+        let headers = Headers::new();
+        let _ = headers.set(INTERNAL_HEADER, &event.cron());
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post).with_headers(headers);
+        let outcome = match Request::new_with_init(&format!("https://edge.internal{}", job.path), &init) {
+            Ok(req) => match call_function(&env, job.binding, req).await {
+                Ok(mut resp) => Ok((resp.status_code(), resp.text().await.unwrap_or_default())),
+                Err(e) => Err(e.to_string()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        match outcome {
+            Ok((200, body)) => worker::console_log!("job {}: {body}", job.name),
+            Ok((status, body)) => worker::console_error!("job {} failed: {status} {body}", job.name),
+            Err(e) => worker::console_error!("job {} failed: {e}", job.name),
+        }
+    }
 }
 
 async fn handle(
@@ -291,6 +316,8 @@ fn forward_request(
     for_cache_fill: bool,
 ) -> std::result::Result<Request, ApiError> {
     let headers = copy_headers(req.headers());
+    // Only the edge's own jobs may claim to be internal.
+    let _ = headers.delete(INTERNAL_HEADER);
     let _ = headers.set("x-request-id", request_id);
     if for_cache_fill {
         let _ = headers.delete("if-none-match");

@@ -6,6 +6,9 @@
 //!   has replayed that far (rules in `db_route`), else the primary;
 //! * a replica that cannot be reached is skipped for a few seconds and reads
 //!   fall back to the primary;
+//! * a write reports the primary's WAL position after it committed: the
+//!   response carries it as `x-db-lsn` and the `db_lsn` cookie, and the
+//!   client's next reads wait for the replica to reach it (read-your-writes);
 //! * every response reports `x-db` (who served it) and `x-db-statements`.
 //!
 //! One connection per request: Hyperdrive pools the real connections behind
@@ -26,7 +29,7 @@ use worker::{
     Socket,
 };
 
-use crate::db_route::{min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
+use crate::db_route::{lsn_cookie, min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
 use crate::lsn::Lsn;
 use crate::sql::Statement;
 use crate::ApiError;
@@ -69,6 +72,7 @@ pub struct Db<'a> {
     min_lsn: Option<Lsn>,
     statements: Cell<u32>,
     served: Cell<Option<Served>>,
+    written_at: Cell<Option<Lsn>>,
 }
 
 impl<'a> Db<'a> {
@@ -77,12 +81,43 @@ impl<'a> Db<'a> {
         let header = req.headers().get(LSN_HEADER).ok().flatten();
         let cookie = req.headers().get("cookie").ok().flatten();
         let min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref())?;
-        Ok(Db {
+        Ok(Self::with_min_lsn(env, min_lsn))
+    }
+
+    /// For work that no client request drives (a Durable Object's own calls,
+    /// a cron job): no read-your-writes position to honour.
+    pub fn new(env: &'a Env) -> Self {
+        Self::with_min_lsn(env, None)
+    }
+
+    fn with_min_lsn(env: &'a Env, min_lsn: Option<Lsn>) -> Self {
+        Db {
             env,
             min_lsn,
             statements: Cell::new(0),
             served: Cell::new(None),
-        })
+            written_at: Cell::new(None),
+        }
+    }
+
+    /// Runs a statement that writes, on the primary, then reads the WAL
+    /// position that includes its commit (a second statement on the same
+    /// connection: inside the first, the commit record does not exist yet).
+    pub async fn write(&self, stmt: &Statement) -> Result<Vec<Row>, ApiError> {
+        let (rows, lsn) = self
+            .primary(|client| async move {
+                let rows = self.run(&client, stmt).await?;
+                let lsn = self.run(&client, &current_wal_position()).await?;
+                Ok((rows, lsn))
+            })
+            .await?;
+        self.served.set(Some(Served::Primary));
+        let lsn = lsn
+            .first()
+            .and_then(|r| r[0].as_deref())
+            .and_then(|s| s.parse::<Lsn>().ok());
+        self.written_at.set(self.written_at.get().max(lsn));
+        Ok(rows)
     }
 
     /// Runs a read-only statement where the routing rules say it may run.
@@ -91,6 +126,14 @@ impl<'a> Db<'a> {
             self.served.set(Some(Served::Replica));
             return Ok(rows);
         }
+        let rows = self.on_primary(stmt).await?;
+        self.served.set(Some(Served::Primary));
+        Ok(rows)
+    }
+
+    /// A read that must see the latest commit, whoever made it (an
+    /// idempotency key another request may have just stored).
+    pub async fn read_primary(&self, stmt: &Statement) -> Result<Vec<Row>, ApiError> {
         let rows = self.on_primary(stmt).await?;
         self.served.set(Some(Served::Primary));
         Ok(rows)
@@ -141,14 +184,21 @@ impl<'a> Db<'a> {
     }
 
     async fn on_primary(&self, stmt: &Statement) -> Result<Vec<Row>, ApiError> {
+        self.primary(|client| async move { self.run(&client, stmt).await })
+            .await
+    }
+
+    async fn primary<T, F, Fut>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, DbError>>,
+    {
         let hd = self
             .env
             .hyperdrive(PRIMARY_BINDING)
             .map_err(|_| ApiError::internal("the DB binding is missing"))?;
-        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, |client| async move {
-            self.run(&client, stmt).await
-        })
-        .await
+        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, work)
+            .await
         .map_err(|e| match e {
             DbError::Connect(detail) => {
                 console_error!("primary unavailable: {detail}");
@@ -187,13 +237,24 @@ impl<'a> Db<'a> {
             .map_err(DbError::Query)
     }
 
-    /// `x-db` and `x-db-statements` for this request.
+    /// `x-db` and `x-db-statements` for this request; after a write, also
+    /// its position as `x-db-lsn` and the `db_lsn` cookie.
     pub fn report(&self, headers: &mut Headers) {
         if let Some(served) = self.served.get() {
             let _ = headers.set("x-db", served.as_str());
         }
         let _ = headers.set("x-db-statements", &self.statements.get().to_string());
+        if let Some(lsn) = self.written_at.get() {
+            let _ = headers.set(LSN_HEADER, &lsn.to_string());
+            let _ = headers.append("set-cookie", &lsn_cookie(lsn));
+        }
     }
+}
+
+fn current_wal_position() -> Statement {
+    let mut s = Statement::new();
+    s.push_sql("SELECT pg_current_wal_lsn()::text");
+    s
 }
 
 fn replay_position() -> Statement {

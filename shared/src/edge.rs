@@ -14,6 +14,25 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/admin", "ADMIN"),
 ];
 
+/// Marks a request as coming from the edge itself (a cron job), not from the
+/// internet: the edge deletes it from every request it forwards, and the
+/// functions are reachable only through the edge.
+pub const INTERNAL_HEADER: &str = "x-edgeshop-internal";
+
+/// Scheduled work: the edge's cron (every minute, top-level wrangler.toml)
+/// calls each job's function over its service binding.
+pub const JOBS: &[Job] = &[Job {
+    name: "release-expired-reservations",
+    binding: "CHECKOUT",
+    path: "/checkout/jobs/release-expired-reservations",
+}];
+
+pub struct Job {
+    pub name: &'static str,
+    pub binding: &'static str,
+    pub path: &'static str,
+}
+
 /// 64 KiB: larger than any cart, checkout or webhook payload we accept.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 

@@ -11,6 +11,9 @@ pub struct ApiError {
     pub code: &'static str,
     /// For humans; may change between releases.
     pub message: String,
+    /// Extra machine-readable fields merged into the `error` object, e.g.
+    /// `{"available": 3}` on an out-of-stock answer.
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 impl ApiError {
@@ -19,7 +22,16 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            details: None,
         }
+    }
+
+    /// Adds a machine-readable field next to `code` and `message`.
+    pub fn with_detail(mut self, key: &str, value: impl Into<serde_json::Value>) -> Self {
+        self.details
+            .get_or_insert_with(Default::default)
+            .insert(key.to_string(), value.into());
+        self
     }
 
     pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
@@ -32,6 +44,23 @@ impl ApiError {
 
     pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(404, code, message)
+    }
+
+    /// The resource is in a state that forbids this (out of stock, already
+    /// checked out). Retrying the same request will not help.
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(409, code, message)
+    }
+
+    /// `If-Match` named a version that is no longer current.
+    pub fn precondition_failed(message: impl Into<String>) -> Self {
+        Self::new(412, "precondition_failed", message)
+    }
+
+    /// Well-formed, but the rules say no (under age, outside delivery hours,
+    /// an idempotency key reused with another body).
+    pub fn unprocessable(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(422, code, message)
     }
 
     pub fn method_not_allowed(method: &str) -> Self {
@@ -66,7 +95,15 @@ impl ApiError {
     }
 
     pub fn to_json(&self) -> String {
-        serde_json::json!({ "error": { "code": self.code, "message": self.message } }).to_string()
+        let mut error = serde_json::Map::new();
+        error.insert("code".into(), self.code.into());
+        error.insert("message".into(), self.message.clone().into());
+        if let Some(details) = &self.details {
+            for (k, v) in details {
+                error.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        serde_json::json!({ "error": error }).to_string()
     }
 }
 
@@ -89,6 +126,17 @@ mod tests {
         assert_eq!(v["error"]["code"], "invalid_limit");
         assert_eq!(v["error"]["message"], "limit must be \"1..=100\"");
         assert_eq!(e.status, 400);
+    }
+
+    #[test]
+    fn details_sit_beside_code_and_message_without_replacing_them() {
+        let e = ApiError::conflict("out_of_stock", "only 3 left")
+            .with_detail("available", 3)
+            .with_detail("code", "ignored");
+        let v: serde_json::Value = serde_json::from_str(&e.to_json()).unwrap();
+        assert_eq!(v["error"]["available"], 3);
+        assert_eq!(v["error"]["code"], "out_of_stock");
+        assert_eq!(e.status, 409);
     }
 
     #[test]

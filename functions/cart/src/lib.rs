@@ -1,0 +1,321 @@
+//! The cart function.
+//!
+//!   POST   /cart                     {store_id, region}  -> 201, the new cart
+//!   GET    /cart/{id}
+//!   POST   /cart/{id}/items          {sku, quantity}     (adds to the line)
+//!   PATCH  /cart/{id}/items/{sku}    {quantity}          (0 removes the line)
+//!   DELETE /cart/{id}/items/{sku}
+//!
+//! Every answer is the cart with server-side totals and an `ETag` (its
+//! version); a change with a stale `If-Match` gets 412.
+//!
+//! Why a Durable Object: KV has no compare-and-set and takes about one write
+//! per second per key, so two quick adds written straight to KV would lose
+//! one. Each cart has one `CartObject`, which applies its requests one at a
+//! time, keeps the cart in its own storage (durable at once), and copies it
+//! to KV at most once a second with a 30-day expiry. KV is where carts rest;
+//! the object is where they change.
+
+use std::cell::{Cell, RefCell};
+
+use futures_util::lock::Mutex;
+use serde_json::Value;
+use shared::cart::{
+    self, cart_not_found, parse_quantity, priced_from_rows, Cart, CartCommand, CartId, CartRequest,
+    CartStatus, Sku, CART_TTL_SECS,
+};
+use shared::db::Db;
+use shared::regions::{RegionCode, Regions};
+use shared::{cart_object, respond, ApiError};
+use worker::{
+    durable_object, event, Context, Date, DurableObject, Env, Method, Request, Response, Result,
+    State,
+};
+
+const KV_BINDING: &str = "CARTS";
+const STORAGE_KEY: &str = "cart";
+/// KV takes about one write per second per key.
+const FLUSH_DELAY_MS: i64 = 1_000;
+/// After a flush the object keeps its own copy this long before dropping it:
+/// a KV write can take up to 60 s to be visible everywhere, and a restarted
+/// object must not load a copy older than the one it wrote.
+const KEEP_AFTER_FLUSH_MS: i64 = 70_000;
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    Ok(match route(&mut req, &env).await {
+        Ok(resp) => resp,
+        Err(e) => respond::error(&e),
+    })
+}
+
+async fn route(req: &mut Request, env: &Env) -> std::result::Result<Response, ApiError> {
+    let path = req.path();
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    let method = req.method();
+    let (id, command) = match (&method, segments.as_slice()) {
+        (Method::Post, ["cart"]) => return create(req, env).await,
+        (Method::Get | Method::Head, ["cart", id]) => (CartId::parse(id)?, CartCommand::Get),
+        (Method::Post, ["cart", id, "items"]) => {
+            let id = CartId::parse(id)?;
+            let body = json_body(req).await?;
+            let sku = match body.get("sku").and_then(Value::as_str) {
+                Some(s) => Sku::parse(s)?,
+                None => return Err(ApiError::bad_request("invalid_sku", "sku is required")),
+            };
+            let quantity = parse_quantity(body.get("quantity"), false)?;
+            (id, CartCommand::Add { sku, quantity })
+        }
+        (Method::Patch, ["cart", id, "items", sku]) => {
+            let (id, sku) = (CartId::parse(id)?, Sku::parse(sku)?);
+            let quantity = parse_quantity(json_body(req).await?.get("quantity"), true)?;
+            (id, CartCommand::Set { sku, quantity })
+        }
+        (Method::Delete, ["cart", id, "items", sku]) => {
+            (CartId::parse(id)?, CartCommand::Remove { sku: Sku::parse(sku)? })
+        }
+        (_, ["cart"] | ["cart", _] | ["cart", _, "items"] | ["cart", _, "items", _]) => {
+            return Err(ApiError::method_not_allowed(method.as_ref()))
+        }
+        _ => return Err(ApiError::not_found("not_found", format!("no route for {path}"))),
+    };
+    let if_match = req.headers().get("if-match").ok().flatten();
+    cart_object::send(env, &CartRequest { cart_id: id, command, if_match }).await
+}
+
+/// `POST /cart`: the store must exist and be in the region asked for. Its
+/// one statement runs here; the object it creates runs none.
+async fn create(req: &mut Request, env: &Env) -> std::result::Result<Response, ApiError> {
+    let body = json_body(req).await?;
+    let store_id = body
+        .get("store_id")
+        .and_then(Value::as_i64)
+        .filter(|id| *id > 0)
+        .ok_or_else(|| {
+            ApiError::bad_request("invalid_store_id", "store_id must be a positive integer")
+        })?;
+    let region_code = match body.get("region").and_then(Value::as_str) {
+        Some(r) => RegionCode::parse(r)?,
+        None => return Err(ApiError::bad_request("invalid_region", "region is required, e.g. US-CA")),
+    };
+    let region = Regions::builtin().get(&region_code)?;
+
+    let db = Db::for_request(env, req)?;
+    let rows = db.read(&cart::store_region(store_id)).await?;
+    let store_region = rows.first().and_then(|r| r[0].clone()).ok_or_else(|| {
+        ApiError::unprocessable("unknown_store", format!("no store has id {store_id}"))
+    })?;
+    if store_region != region_code.as_str() {
+        return Err(ApiError::unprocessable(
+            "region_mismatch",
+            format!("store {store_id} sells in {store_region}, not {region_code}"),
+        ));
+    }
+
+    let mut random = [0u8; 16];
+    getrandom::fill(&mut random).map_err(|e| ApiError::internal(format!("getrandom: {e}")))?;
+    let id = CartId::from_random(random);
+    let command = CartCommand::Create {
+        store_id,
+        region: region_code.to_string(),
+        currency: region.currency.as_str().to_string(),
+    };
+    let request = CartRequest { cart_id: id.clone(), command, if_match: None };
+    let mut answer = cart_object::send(env, &request).await?;
+    let status = answer.status_code();
+    let etag = answer.headers().get("etag").ok().flatten().unwrap_or_default();
+    let body = answer.text().await.map_err(ApiError::internal)?;
+    let mut resp = respond::json(status, body);
+    let headers = resp.headers_mut();
+    let _ = headers.set("etag", &etag);
+    let _ = headers.set("cache-control", "no-store");
+    let _ = headers.set("location", &format!("/cart/{id}"));
+    db.report(headers);
+    Ok(resp)
+}
+
+async fn json_body(req: &mut Request) -> std::result::Result<Value, ApiError> {
+    let bytes = req.bytes().await.map_err(|_| {
+        ApiError::bad_request("unreadable_body", "the request body could not be read")
+    })?;
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(ApiError::bad_request("invalid_json", "the body must be a JSON object"))
+    }
+}
+
+/// One cart's single writer.
+#[durable_object]
+pub struct CartObject {
+    state: State,
+    env: Env,
+    /// One request (or alarm) at a time: each reads the cart, may wait on the
+    /// database, and writes it back, so two must never interleave.
+    turn: Mutex<()>,
+    cart: RefCell<Option<Cart>>,
+    loaded: Cell<bool>,
+    /// The version KV holds, as far as this instance knows.
+    flushed_version: Cell<u64>,
+    /// When the pending alarm fires (ms since the epoch), if one is set.
+    alarm_at: Cell<Option<i64>>,
+}
+
+impl DurableObject for CartObject {
+    fn new(state: State, env: Env) -> Self {
+        CartObject {
+            state,
+            env,
+            turn: Mutex::new(()),
+            cart: RefCell::new(None),
+            loaded: Cell::new(false),
+            flushed_version: Cell::new(0),
+            alarm_at: Cell::new(None),
+        }
+    }
+
+    async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let request: CartRequest = match req.json().await {
+            Ok(r) => r,
+            Err(e) => return Ok(respond::error(&ApiError::internal(format!("bad cart request: {e}")))),
+        };
+        let _turn = self.turn.lock().await;
+        let db = Db::new(&self.env);
+        let mut resp = match self.handle(&db, request).await {
+            Ok((status, cart)) => self.answer(status, &cart),
+            Err(e) => respond::error(&e),
+        };
+        db.report(resp.headers_mut());
+        Ok(resp)
+    }
+
+    /// Copies the cart to KV (at most once a second), and later drops the
+    /// object's own copy once KV's is safely visible.
+    async fn alarm(&self) -> Result<Response> {
+        let _turn = self.turn.lock().await;
+        self.alarm_at.set(None);
+        let cart = match self.load(None).await {
+            Ok(Some(cart)) => cart,
+            Ok(None) => return Response::ok("empty"),
+            Err(e) => return Err(worker::Error::RustError(e.to_string())),
+        };
+        if cart.version > self.flushed_version.get() {
+            let kv = self.env.kv(KV_BINDING)?;
+            kv.put(&kv_key(&cart.id), serde_json::to_string(&cart)?)?
+                .expiration_ttl(CART_TTL_SECS)
+                .execute()
+                .await?;
+            self.flushed_version.set(cart.version);
+            self.schedule(KEEP_AFTER_FLUSH_MS).await?;
+        } else {
+            self.state.storage().delete(STORAGE_KEY).await?;
+        }
+        Response::ok("flushed")
+    }
+}
+
+impl CartObject {
+    async fn handle(
+        &self,
+        db: &Db<'_>,
+        request: CartRequest,
+    ) -> std::result::Result<(u16, Cart), ApiError> {
+        let command = request.command.clone();
+        let (mut cart, status) = match &command {
+            CartCommand::Create { store_id, region, currency } => {
+                if self.load(Some(&request.cart_id)).await?.is_some() {
+                    // 128 random bits do not collide; this would be a bug.
+                    return Err(ApiError::internal("cart id already in use"));
+                }
+                let cart = Cart::new(request.cart_id.clone(), *store_id, region.clone(), currency.clone());
+                (cart, 201)
+            }
+            _ => (self.load(Some(&request.cart_id)).await?.ok_or_else(cart_not_found)?, 200),
+        };
+        if command.changes_cart() {
+            cart.check_if_match(request.if_match.as_deref())?;
+        }
+        // Prices and stock from the database, one statement, for every line
+        // and the SKU being added. A checked-out cart keeps its order's prices.
+        let skus = cart.skus_to_price(&command);
+        let needs_prices = cart.status == CartStatus::Open
+            && !skus.is_empty()
+            && !matches!(command, CartCommand::MarkCheckedOut { .. } | CartCommand::Remove { .. });
+        let priced = if needs_prices {
+            priced_from_rows(&db.read(&cart::pricing(cart.store_id, &skus)).await?)?
+        } else {
+            Vec::new()
+        };
+        cart.reprice(&priced);
+        let version = cart.version;
+        cart.apply(&command, &priced)?;
+        if cart.version != version || status == 201 {
+            self.save(&cart).await?;
+        }
+        self.cart.replace(Some(cart.clone()));
+        Ok((status, cart))
+    }
+
+    fn answer(&self, status: u16, cart: &Cart) -> Response {
+        let body = match RegionCode::parse(&cart.region).and_then(|c| Regions::builtin().get(&c).cloned()) {
+            Ok(region) => cart.to_json(&region).to_string(),
+            Err(e) => return respond::error(&e),
+        };
+        let mut resp = respond::json(status, body);
+        let headers = resp.headers_mut();
+        let _ = headers.set("etag", &cart.etag());
+        let _ = headers.set("cache-control", "no-store");
+        resp
+    }
+
+    /// The cart: from memory, else the object's storage (changes not yet in
+    /// KV), else KV. The alarm passes no id: it only flushes what storage holds.
+    async fn load(&self, id: Option<&CartId>) -> std::result::Result<Option<Cart>, ApiError> {
+        if self.loaded.get() {
+            return Ok(self.cart.borrow().clone());
+        }
+        let storage_error = |e: worker::Error| ApiError::internal(format!("cart storage: {e}"));
+        let mut cart: Option<Cart> = self.state.storage().get(STORAGE_KEY).await.map_err(storage_error)?;
+        if cart.is_none() {
+            let Some(id) = id else { return Ok(None) };
+            let kv = self.env.kv(KV_BINDING).map_err(|e| ApiError::internal(e.to_string()))?;
+            cart = kv.get(&kv_key(id)).json().await.map_err(|e| ApiError::internal(e.to_string()))?;
+            if let Some(c) = &cart {
+                self.flushed_version.set(c.version);
+            }
+        }
+        self.cart.replace(cart.clone());
+        self.loaded.set(true);
+        Ok(cart)
+    }
+
+    /// Durable in the object's storage before we answer; in KV within a second.
+    async fn save(&self, cart: &Cart) -> std::result::Result<(), ApiError> {
+        self.state
+            .storage()
+            .put(STORAGE_KEY, cart)
+            .await
+            .map_err(|e| ApiError::internal(format!("cart storage: {e}")))?;
+        self.schedule(FLUSH_DELAY_MS)
+            .await
+            .map_err(|e| ApiError::internal(format!("cart alarm: {e}")))
+    }
+
+    /// Makes sure an alarm fires within `delay_ms`, keeping an earlier one.
+    async fn schedule(&self, delay_ms: i64) -> Result<()> {
+        let at = Date::now().as_millis() as i64 + delay_ms;
+        if self.alarm_at.get().is_some_and(|pending| pending <= at) {
+            return Ok(());
+        }
+        self.state.storage().set_alarm(delay_ms).await?;
+        self.alarm_at.set(Some(at));
+        Ok(())
+    }
+}
+
+fn kv_key(id: &CartId) -> String {
+    format!("cart:{id}")
+}
