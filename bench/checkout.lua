@@ -1,0 +1,30 @@
+-- POST /checkout, each request with its own cart from CARTS_FILE and its own
+-- Idempotency-Key. The wrk threads take interleaved carts so none is used twice
+-- (a reused cart answers 409 and shows up as non-2xx).
+local counter = 1
+local threads = {}
+
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  carts = {}
+  for line in io.lines(os.getenv("CARTS_FILE")) do carts[#carts + 1] = line end
+  stride = tonumber(os.getenv("WRK_THREADS") or "2")
+  counter = id
+end
+
+request = function()
+  local cart = carts[((counter - 1) % #carts) + 1]
+  counter = counter + stride
+  local body = '{"cart_id":"' .. cart .. '","email":"bench@example.com",' ..
+    '"shipping_address":{"name":"Bench","line1":"1 Main St","city":"San Francisco",' ..
+    '"state":"CA","postal_code":"94110","country":"US"},' ..
+    '"region":"US-CA","date_of_birth":"1980-01-01","delivery":"asap"}'
+  return wrk.format("POST", "/checkout",
+    { ["Content-Type"] = "application/json",
+      ["Idempotency-Key"] = "bench-" .. cart },
+    body)
+end

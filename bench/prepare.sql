@@ -1,0 +1,14 @@
+-- Bench fixtures (scripts/bench): 20 SKUs with effectively unlimited stock in
+-- store 1's two warehouses. Idempotent; tops the stock up on every run.
+INSERT INTO products (slug, name, category_id) VALUES ('bench-item', 'Bench item', 21)
+ON CONFLICT (slug) DO NOTHING;
+INSERT INTO variants (product_id, sku, options, price, currency)
+SELECT p.id, 'BENCH-' || n, jsonb_build_object('size', n::text), 4.99, 'USD'
+  FROM products p, generate_series(1, 20) n
+ WHERE p.slug = 'bench-item'
+ON CONFLICT (sku) DO NOTHING;
+INSERT INTO inventory_levels (variant_id, warehouse_id, on_hand)
+SELECT v.id, w.id, 1000000
+  FROM variants v, warehouses w
+ WHERE v.sku LIKE 'BENCH-%' AND w.store_id = 1
+ON CONFLICT (variant_id, warehouse_id) DO UPDATE SET on_hand = inventory_levels.reserved + 1000000;
