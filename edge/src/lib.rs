@@ -312,7 +312,7 @@ fn forward_request(
     req: &Request,
     url: &Url,
     request_id: &str,
-    body: Option<Vec<u8>>,
+    body: Option<worker::wasm_bindgen::JsValue>,
     for_cache_fill: bool,
 ) -> std::result::Result<Request, ApiError> {
     let headers = copy_headers(req.headers());
@@ -325,8 +325,8 @@ fn forward_request(
     }
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers);
-    if let Some(bytes) = body {
-        init.with_body(Some(js_sys_bytes(&bytes)));
+    if body.is_some() {
+        init.with_body(body);
     }
     Request::new_with_init(url.as_str(), &init).map_err(ApiError::internal)
 }
@@ -335,9 +335,13 @@ fn js_sys_bytes(bytes: &[u8]) -> worker::wasm_bindgen::JsValue {
     worker::js_sys::Uint8Array::from(bytes).into()
 }
 
-/// The body, refused with 413 beyond 64 KiB whether or not the client sent a
-/// Content-Length (a chunked upload is counted as it streams in).
-async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, ApiError> {
+/// The body to forward, refused with 413 beyond 64 KiB whether or not the
+/// client sent a Content-Length. A declared length within the limit is
+/// forwarded as the stream it is (HTTP framing stops it at that length), with
+/// no copy through the edge; a chunked upload is counted as it streams in.
+async fn read_capped_body(
+    req: &mut Request,
+) -> std::result::Result<worker::wasm_bindgen::JsValue, ApiError> {
     let too_large = || ApiError::payload_too_large(MAX_BODY_BYTES);
     if let Some(len) = req.headers().get("content-length").ok().flatten() {
         if len
@@ -347,9 +351,13 @@ async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, Api
         {
             return Err(too_large());
         }
+        return Ok(req
+            .inner()
+            .body()
+            .map_or(worker::wasm_bindgen::JsValue::NULL, Into::into));
     }
     let Ok(mut stream) = req.stream() else {
-        return Ok(Vec::new()); // no body at all
+        return Ok(worker::wasm_bindgen::JsValue::NULL); // no body at all
     };
     let mut body = Vec::new();
     let mut overflow = 0usize;
@@ -370,7 +378,7 @@ async fn read_capped_body(req: &mut Request) -> std::result::Result<Vec<u8>, Api
     if overflow > 0 {
         return Err(too_large());
     }
-    Ok(body)
+    Ok(js_sys_bytes(&body))
 }
 
 fn preflight(req: &Request, cors_allowed: bool) -> std::result::Result<Response, ApiError> {

@@ -184,6 +184,10 @@ pub enum CartCommand {
         currency: String,
     },
     Get,
+    /// Checkout's read: the cart as stored, not re-priced. Checkout checks
+    /// every price again on the primary, inside its transaction, so pricing
+    /// here on the replica would be a wasted round trip.
+    Snapshot,
     /// Adds to the line's quantity (creating the line).
     Add { sku: Sku, quantity: u32 },
     /// Sets the line's quantity; 0 removes it.
@@ -195,7 +199,12 @@ pub enum CartCommand {
 
 impl CartCommand {
     pub fn changes_cart(&self) -> bool {
-        !matches!(self, CartCommand::Get)
+        !matches!(self, CartCommand::Get | CartCommand::Snapshot)
+    }
+
+    /// Whether the answer re-prices the lines from the database first.
+    pub fn reprices(&self) -> bool {
+        matches!(self, CartCommand::Get | CartCommand::Add { .. } | CartCommand::Set { .. })
     }
 
     /// The SKU whose stock and price this command needs beyond the cart's own lines.
@@ -308,7 +317,7 @@ impl Cart {
             ));
         }
         match cmd {
-            CartCommand::Get | CartCommand::Create { .. } => return Ok(()),
+            CartCommand::Get | CartCommand::Snapshot | CartCommand::Create { .. } => return Ok(()),
             CartCommand::MarkCheckedOut { order_id } => {
                 self.status = CartStatus::CheckedOut;
                 self.order_id = Some(*order_id);

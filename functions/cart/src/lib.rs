@@ -13,7 +13,7 @@
 //! per second per key, so two quick adds written straight to KV would lose
 //! one. Each cart has one `CartObject`, which applies its requests one at a
 //! time, keeps the cart in its own storage (durable at once), and copies it
-//! to KV at most once a second with a 30-day expiry. KV is where carts rest;
+//! to KV at most once every ten seconds with a 30-day expiry. KV is where carts rest;
 //! the object is where they change.
 
 use std::cell::{Cell, RefCell};
@@ -34,8 +34,10 @@ use worker::{
 
 const KV_BINDING: &str = "CARTS";
 const STORAGE_KEY: &str = "cart";
-/// KV takes about one write per second per key.
-const FLUSH_DELAY_MS: i64 = 1_000;
+/// How long changes gather in the object's storage before one KV write.
+/// KV takes at most one write per second per key; a shopper's burst of adds
+/// becomes one write, and the object's storage is durable meanwhile.
+const FLUSH_DELAY_MS: i64 = 10_000;
 /// After a flush the object keeps its own copy this long before dropping it:
 /// a KV write can take up to 60 s to be visible everywhere, and a restarted
 /// object must not load a copy older than the one it wrote.
@@ -192,7 +194,7 @@ impl DurableObject for CartObject {
         Ok(resp)
     }
 
-    /// Copies the cart to KV (at most once a second), and later drops the
+    /// Copies the cart to KV (at most once per FLUSH_DELAY_MS), and later drops the
     /// object's own copy once KV's is safely visible.
     async fn alarm(&self) -> Result<Response> {
         let _turn = self.turn.lock().await;
@@ -241,9 +243,7 @@ impl CartObject {
         // Prices and stock from the database, one statement, for every line
         // and the SKU being added. A checked-out cart keeps its order's prices.
         let skus = cart.skus_to_price(&command);
-        let needs_prices = cart.status == CartStatus::Open
-            && !skus.is_empty()
-            && !matches!(command, CartCommand::MarkCheckedOut { .. } | CartCommand::Remove { .. });
+        let needs_prices = cart.status == CartStatus::Open && !skus.is_empty() && command.reprices();
         let priced = if needs_prices {
             priced_from_rows(&db.read(&cart::pricing(cart.store_id, &skus)).await?)?
         } else {
@@ -292,7 +292,7 @@ impl CartObject {
         Ok(cart)
     }
 
-    /// Durable in the object's storage before we answer; in KV within a second.
+    /// Durable in the object's storage before we answer; in KV within FLUSH_DELAY_MS.
     async fn save(&self, cart: &Cart) -> std::result::Result<(), ApiError> {
         self.state
             .storage()

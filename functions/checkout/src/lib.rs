@@ -98,7 +98,7 @@ async fn prepare(
 async fn load_cart(env: &Env, request: &CheckoutRequest) -> std::result::Result<Cart, ApiError> {
     let get = CartRequest {
         cart_id: request.cart_id.clone(),
-        command: CartCommand::Get,
+        command: CartCommand::Snapshot,
         if_match: None,
     };
     let mut resp = cart_object::send(env, &get).await?;
