@@ -1,6 +1,7 @@
 -- POST /checkout, each request with its own cart from CARTS_FILE and its own
--- Idempotency-Key. The wrk threads take interleaved carts so none is used twice
--- (a reused cart answers 409 and shows up as non-2xx).
+-- Idempotency-Key. The wrk threads take interleaved carts; once the file runs
+-- out, carts come round again and answer 409 cart_already_checked_out, which
+-- wrk counts as non-2xx (never as a replayed 201).
 local counter = 1
 local threads = {}
 
@@ -25,6 +26,6 @@ request = function()
     '"region":"US-CA","date_of_birth":"1980-01-01","delivery":"asap"}'
   return wrk.format("POST", "/checkout",
     { ["Content-Type"] = "application/json",
-      ["Idempotency-Key"] = "bench-" .. cart },
+      ["Idempotency-Key"] = "bench-" .. cart .. "-" .. counter .. "-" .. id },
     body)
 end

@@ -11,7 +11,9 @@ WASM_BINDGEN_BIN="$TOOLS_CACHE/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-b
 EDGE_HOST=127.0.0.1
 EDGE_PORT=${EDGESHOP_PORT:-8787}
 EDGE_URL="http://$EDGE_HOST:$EDGE_PORT"
-FUNCTIONS=(catalog cart checkout)                                 # every functions/<name> with a wrangler.toml
+# Every functions/<name> with a wrangler.toml, in deploy order: cart before
+# checkout, whose CART_OBJECTS binding names the cart worker's Durable Object class.
+FUNCTIONS=(catalog cart checkout)
 DB_NAME=shop
 DB_USER=shop
 DB_PASSWORD=shop   # Hyperdrive's local connection string must carry one, even with trust auth

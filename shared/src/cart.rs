@@ -7,6 +7,7 @@
 //! lines from the database (`pricing`), and checkout checks those prices again
 //! on the primary inside its transaction.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use rust_decimal::Decimal;
@@ -205,6 +206,12 @@ impl CartCommand {
     /// Whether the answer re-prices the lines from the database first.
     pub fn reprices(&self) -> bool {
         matches!(self, CartCommand::Get | CartCommand::Add { .. } | CartCommand::Set { .. })
+    }
+
+    /// Changes may be priced from `PriceCache`; a read of the cart always
+    /// goes to the database (and refreshes the cache).
+    pub fn may_use_cached_prices(&self) -> bool {
+        matches!(self, CartCommand::Add { .. } | CartCommand::Set { .. })
     }
 
     /// The SKU whose stock and price this command needs beyond the cart's own lines.
@@ -473,6 +480,50 @@ pub struct Totals {
     pub total: Decimal,
 }
 
+/// How long an add may use a price and stock count read by another request.
+pub const PRICE_CACHE_TTL_MS: f64 = 2_000.0;
+const PRICE_CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Prices and stock counts read in the last `PRICE_CACHE_TTL_MS`, per store
+/// and SKU. Why: every add needs its SKU's price and stock, and a popular SKU
+/// is added to many carts each second; without this each add is a database
+/// round trip. What it may cost: an add can see a price or a stock count up
+/// to two seconds old. The catalog page the shopper clicked from is older
+/// than that, a cart read (GET) always reads the database, and checkout
+/// checks price and stock again on the primary under lock, so a stale answer
+/// here can never sell what is not there or charge a price that is not current.
+#[derive(Debug, Default)]
+pub struct PriceCache {
+    entries: HashMap<(i64, Sku), (PricedSku, f64)>,
+}
+
+impl PriceCache {
+    /// The fresh answers for `skus` in `store_id`, and the SKUs to read.
+    pub fn lookup(&self, store_id: i64, skus: &[Sku], now_ms: f64) -> (Vec<PricedSku>, Vec<Sku>) {
+        let mut hits = Vec::new();
+        let mut misses = Vec::new();
+        for sku in skus {
+            match self.entries.get(&(store_id, sku.clone())) {
+                Some((priced, at)) if now_ms - at < PRICE_CACHE_TTL_MS => hits.push(priced.clone()),
+                _ => misses.push(sku.clone()),
+            }
+        }
+        (hits, misses)
+    }
+
+    pub fn remember(&mut self, store_id: i64, priced: &[PricedSku], now_ms: f64) {
+        if self.entries.len() + priced.len() > PRICE_CACHE_MAX_ENTRIES {
+            self.entries.retain(|_, (_, at)| now_ms - *at < PRICE_CACHE_TTL_MS);
+            if self.entries.len() + priced.len() > PRICE_CACHE_MAX_ENTRIES {
+                self.entries.clear();
+            }
+        }
+        for p in priced {
+            self.entries.insert((store_id, p.sku.clone()), (p.clone(), now_ms));
+        }
+    }
+}
+
 /// Current name, price and store availability of some SKUs: one statement.
 /// Columns: sku, name, price, currency, available.
 pub fn pricing(store_id: i64, skus: &[Sku]) -> Statement {
@@ -731,6 +782,37 @@ mod tests {
         c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 3 }, &[priced("A-1", "1.10", 5)])
             .unwrap();
         assert_eq!(Cart::from_view(&c.to_json(ca()).to_string()).unwrap(), c);
+    }
+
+    #[test]
+    fn the_price_cache_answers_per_store_for_two_seconds() {
+        let mut cache = PriceCache::default();
+        cache.remember(1, &[priced("A-1", "1.00", 5)], 1_000.0);
+        let (hits, misses) = cache.lookup(1, &[sku("A-1"), sku("B-1")], 2_999.0);
+        assert_eq!(hits, vec![priced("A-1", "1.00", 5)]);
+        assert_eq!(misses, vec![sku("B-1")]);
+        assert_eq!(cache.lookup(2, &[sku("A-1")], 1_500.0).1, vec![sku("A-1")], "other store");
+        assert_eq!(cache.lookup(1, &[sku("A-1")], 3_000.0).1, vec![sku("A-1")], "expired");
+        cache.remember(1, &[priced("A-1", "2.00", 4)], 3_000.0);
+        assert_eq!(cache.lookup(1, &[sku("A-1")], 3_001.0).0[0].unit_price, "2.00".parse().unwrap());
+    }
+
+    #[test]
+    fn the_price_cache_stays_bounded() {
+        let mut cache = PriceCache::default();
+        let batch: Vec<PricedSku> = (0..1000).map(|i| priced(&format!("S-{i}"), "1.00", 1)).collect();
+        for store in 0..20 {
+            cache.remember(store, &batch, 0.0);
+            assert!(cache.entries.len() <= PRICE_CACHE_MAX_ENTRIES);
+        }
+        cache.remember(99, &batch[..1], 5_000.0);
+        assert_eq!(cache.entries.len(), 1, "stale entries go first");
+    }
+
+    #[test]
+    fn only_changes_may_use_cached_prices() {
+        assert!(CartCommand::Add { sku: sku("A-1"), quantity: 1 }.may_use_cached_prices());
+        assert!(!CartCommand::Get.may_use_cached_prices());
     }
 
     #[test]

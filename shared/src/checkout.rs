@@ -313,10 +313,17 @@ pub fn place_order(input: &Value) -> Statement {
     s
 }
 
-/// The cron's job: give back the stock of expired reservations.
+/// Reservations released per statement: bounded, so one run never holds
+/// many inventory rows locked at once.
+pub const RELEASE_BATCH: u64 = 1000;
+pub const RELEASE_MAX_BATCHES_PER_RUN: usize = 50;
+
+/// The cron's job: give back the stock of up to `RELEASE_BATCH` expired
+/// reservations, oldest first. Returns how many it released.
 pub fn release_expired() -> Statement {
     let mut s = Statement::new();
-    s.push_sql("SELECT release_expired_reservations()::text");
+    let batch = s.bind(RELEASE_BATCH.to_string());
+    s.push_sql(&format!("SELECT release_expired_reservations({batch}::int)::text"));
     s
 }
 

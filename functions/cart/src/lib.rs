@@ -12,9 +12,9 @@
 //! Why a Durable Object: KV has no compare-and-set and takes about one write
 //! per second per key, so two quick adds written straight to KV would lose
 //! one. Each cart has one `CartObject`, which applies its requests one at a
-//! time, keeps the cart in its own storage (durable at once), and copies it
-//! to KV at most once every ten seconds with a 30-day expiry. KV is where carts rest;
-//! the object is where they change.
+//! time, keeps changes in its own storage (durable before it answers), and
+//! moves the cart to KV ten seconds after a change, with a 30-day expiry.
+//! KV is where carts rest; the object is where they change.
 
 use std::cell::{Cell, RefCell};
 
@@ -22,7 +22,7 @@ use futures_util::lock::Mutex;
 use serde_json::Value;
 use shared::cart::{
     self, cart_not_found, parse_quantity, priced_from_rows, Cart, CartCommand, CartId, CartRequest,
-    CartStatus, Sku, CART_TTL_SECS,
+    CartStatus, PriceCache, PricedSku, Sku, CART_TTL_SECS,
 };
 use shared::db::Db;
 use shared::regions::{RegionCode, Regions};
@@ -33,15 +33,18 @@ use worker::{
 };
 
 const KV_BINDING: &str = "CARTS";
-const STORAGE_KEY: &str = "cart";
+/// The object's storage: the cart while it has changes KV does not have yet.
+const UNFLUSHED_KEY: &str = "cart";
+/// The object's storage: the last version moved to KV (a few bytes, kept
+/// until the cart expires), so a restarted object can tell a KV copy that is
+/// not visible yet from a cart that never existed.
+const FLUSHED_KEY: &str = "flushed_version";
 /// How long changes gather in the object's storage before one KV write.
 /// KV takes at most one write per second per key; a shopper's burst of adds
 /// becomes one write, and the object's storage is durable meanwhile.
 const FLUSH_DELAY_MS: i64 = 10_000;
-/// After a flush the object keeps its own copy this long before dropping it:
-/// a KV write can take up to 60 s to be visible everywhere, and a restarted
-/// object must not load a copy older than the one it wrote.
-const KEEP_AFTER_FLUSH_MS: i64 = 70_000;
+/// After the last change the object forgets the cart, as KV does.
+const FORGET_AFTER_MS: i64 = CART_TTL_SECS as i64 * 1000;
 
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
@@ -160,8 +163,8 @@ pub struct CartObject {
     turn: Mutex<()>,
     cart: RefCell<Option<Cart>>,
     loaded: Cell<bool>,
-    /// The version KV holds, as far as this instance knows.
-    flushed_version: Cell<u64>,
+    /// Whether the object's storage holds changes KV does not have yet.
+    dirty: Cell<bool>,
     /// When the pending alarm fires (ms since the epoch), if one is set.
     alarm_at: Cell<Option<i64>>,
 }
@@ -174,7 +177,7 @@ impl DurableObject for CartObject {
             turn: Mutex::new(()),
             cart: RefCell::new(None),
             loaded: Cell::new(false),
-            flushed_version: Cell::new(0),
+            dirty: Cell::new(false),
             alarm_at: Cell::new(None),
         }
     }
@@ -194,27 +197,28 @@ impl DurableObject for CartObject {
         Ok(resp)
     }
 
-    /// Copies the cart to KV (at most once per FLUSH_DELAY_MS), and later drops the
-    /// object's own copy once KV's is safely visible.
+    /// Moves unflushed changes to KV; a month after the last one, forgets
+    /// the cart entirely (KV's copy expires at the same time).
     async fn alarm(&self) -> Result<Response> {
         let _turn = self.turn.lock().await;
         self.alarm_at.set(None);
-        let cart = match self.load(None).await {
-            Ok(Some(cart)) => cart,
-            Ok(None) => return Response::ok("empty"),
-            Err(e) => return Err(worker::Error::RustError(e.to_string())),
+        let storage = self.state.storage();
+        let unflushed: Option<Cart> = storage.get(UNFLUSHED_KEY).await?;
+        let Some(cart) = unflushed else {
+            storage.delete_all().await?;
+            self.cart.replace(None);
+            self.loaded.set(false);
+            return Response::ok("forgotten");
         };
-        if cart.version > self.flushed_version.get() {
-            let kv = self.env.kv(KV_BINDING)?;
-            kv.put(&kv_key(&cart.id), serde_json::to_string(&cart)?)?
-                .expiration_ttl(CART_TTL_SECS)
-                .execute()
-                .await?;
-            self.flushed_version.set(cart.version);
-            self.schedule(KEEP_AFTER_FLUSH_MS).await?;
-        } else {
-            self.state.storage().delete(STORAGE_KEY).await?;
-        }
+        let kv = self.env.kv(KV_BINDING)?;
+        kv.put(&kv_key(&cart.id), serde_json::to_string(&cart)?)?
+            .expiration_ttl(CART_TTL_SECS)
+            .execute()
+            .await?;
+        storage.put(FLUSHED_KEY, cart.version).await?;
+        storage.delete(UNFLUSHED_KEY).await?;
+        self.dirty.set(false);
+        self.schedule(FORGET_AFTER_MS).await?;
         Response::ok("flushed")
     }
 }
@@ -228,14 +232,14 @@ impl CartObject {
         let command = request.command.clone();
         let (mut cart, status) = match &command {
             CartCommand::Create { store_id, region, currency } => {
-                if self.load(Some(&request.cart_id)).await?.is_some() {
+                if self.load(&request.cart_id).await?.is_some() {
                     // 128 random bits do not collide; this would be a bug.
                     return Err(ApiError::internal("cart id already in use"));
                 }
                 let cart = Cart::new(request.cart_id.clone(), *store_id, region.clone(), currency.clone());
                 (cart, 201)
             }
-            _ => (self.load(Some(&request.cart_id)).await?.ok_or_else(cart_not_found)?, 200),
+            _ => (self.load(&request.cart_id).await?.ok_or_else(cart_not_found)?, 200),
         };
         if command.changes_cart() {
             cart.check_if_match(request.if_match.as_deref())?;
@@ -245,7 +249,7 @@ impl CartObject {
         let skus = cart.skus_to_price(&command);
         let needs_prices = cart.status == CartStatus::Open && !skus.is_empty() && command.reprices();
         let priced = if needs_prices {
-            priced_from_rows(&db.read(&cart::pricing(cart.store_id, &skus)).await?)?
+            price(db, cart.store_id, &skus, command.may_use_cached_prices()).await?
         } else {
             Vec::new()
         };
@@ -272,19 +276,27 @@ impl CartObject {
     }
 
     /// The cart: from memory, else the object's storage (changes not yet in
-    /// KV), else KV. The alarm passes no id: it only flushes what storage holds.
-    async fn load(&self, id: Option<&CartId>) -> std::result::Result<Option<Cart>, ApiError> {
+    /// KV), else KV.
+    async fn load(&self, id: &CartId) -> std::result::Result<Option<Cart>, ApiError> {
         if self.loaded.get() {
             return Ok(self.cart.borrow().clone());
         }
         let storage_error = |e: worker::Error| ApiError::internal(format!("cart storage: {e}"));
-        let mut cart: Option<Cart> = self.state.storage().get(STORAGE_KEY).await.map_err(storage_error)?;
+        let storage = self.state.storage();
+        let mut cart: Option<Cart> = storage.get(UNFLUSHED_KEY).await.map_err(storage_error)?;
+        self.dirty.set(cart.is_some());
         if cart.is_none() {
-            let Some(id) = id else { return Ok(None) };
+            let flushed: Option<u64> = storage.get(FLUSHED_KEY).await.map_err(storage_error)?;
             let kv = self.env.kv(KV_BINDING).map_err(|e| ApiError::internal(e.to_string()))?;
             cart = kv.get(&kv_key(id)).json().await.map_err(|e| ApiError::internal(e.to_string()))?;
-            if let Some(c) = &cart {
-                self.flushed_version.set(c.version);
+            let kv_version = cart.as_ref().map_or(0, |c: &Cart| c.version);
+            if flushed.is_some_and(|v| v > kv_version) {
+                // We wrote a newer copy than KV shows here yet (KV takes up to a
+                // minute to be consistent): an explicit retry, never an old cart.
+                return Err(ApiError::unavailable(
+                    "cart_unavailable",
+                    "the cart is being moved, retry in a few seconds",
+                ));
             }
         }
         self.cart.replace(cart.clone());
@@ -296,24 +308,53 @@ impl CartObject {
     async fn save(&self, cart: &Cart) -> std::result::Result<(), ApiError> {
         self.state
             .storage()
-            .put(STORAGE_KEY, cart)
+            .put(UNFLUSHED_KEY, cart)
             .await
             .map_err(|e| ApiError::internal(format!("cart storage: {e}")))?;
+        self.dirty.set(true);
         self.schedule(FLUSH_DELAY_MS)
             .await
             .map_err(|e| ApiError::internal(format!("cart alarm: {e}")))
     }
 
-    /// Makes sure an alarm fires within `delay_ms`, keeping an earlier one.
+    /// Sets the alarm to fire in `delay_ms`. A pending flush is never pushed
+    /// back (a steady stream of adds still reaches KV every ten seconds).
     async fn schedule(&self, delay_ms: i64) -> Result<()> {
         let at = Date::now().as_millis() as i64 + delay_ms;
-        if self.alarm_at.get().is_some_and(|pending| pending <= at) {
+        if self.dirty.get() && self.alarm_at.get().is_some_and(|pending| pending <= at) {
             return Ok(());
         }
         self.state.storage().set_alarm(delay_ms).await?;
         self.alarm_at.set(Some(at));
         Ok(())
     }
+}
+
+thread_local! {
+    // Per isolate, shared by every cart object in it: plain data, no I/O.
+    static PRICES: RefCell<PriceCache> = RefCell::new(PriceCache::default());
+}
+
+/// Prices and stock for `skus`: from the last two seconds' reads when
+/// `cached_ok`, the rest from the replica in one statement.
+async fn price(
+    db: &Db<'_>,
+    store_id: i64,
+    skus: &[Sku],
+    cached_ok: bool,
+) -> std::result::Result<Vec<PricedSku>, ApiError> {
+    let now = Date::now().as_millis() as f64;
+    let (mut priced, missing) = if cached_ok {
+        PRICES.with_borrow(|c| c.lookup(store_id, skus, now))
+    } else {
+        (Vec::new(), skus.to_vec())
+    };
+    if !missing.is_empty() {
+        let fresh = priced_from_rows(&db.read(&cart::pricing(store_id, &missing)).await?)?;
+        PRICES.with_borrow_mut(|c| c.remember(store_id, &fresh, now));
+        priced.extend(fresh);
+    }
+    Ok(priced)
 }
 
 fn kv_key(id: &CartId) -> String {

@@ -161,8 +161,21 @@ fn is_internal(req: &Request) -> bool {
 }
 
 async fn release_expired(db: &Db<'_>) -> std::result::Result<Response, ApiError> {
-    let rows = db.write(&checkout::release_expired()).await?;
-    let released = rows.first().and_then(|r| r[0].clone()).unwrap_or_else(|| "0".into());
+    // A backlog (the cron was down, a burst of abandoned checkouts) is worked
+    // off in batches within one run rather than one batch a minute.
+    let mut released = 0u64;
+    for _ in 0..checkout::RELEASE_MAX_BATCHES_PER_RUN {
+        let rows = db.write(&checkout::release_expired()).await?;
+        let batch: u64 = rows
+            .first()
+            .and_then(|r| r[0].as_deref())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        released += batch;
+        if batch < checkout::RELEASE_BATCH {
+            break;
+        }
+    }
     worker::console_log!("released {released} expired reservations");
     Ok(respond::json(200, format!("{{\"released\":{released}}}")))
 }
