@@ -20,29 +20,6 @@ fn set_apply_delay(delay: &str) {
     replica.batch_execute("SELECT pg_reload_conf()").unwrap();
 }
 
-fn wait_replica_caught_up() {
-    let target: String = db(&primary_url())
-        .query_one("SELECT pg_current_wal_lsn()::text", &[])
-        .unwrap()
-        .get(0);
-    let mut replica = db(&replica_url());
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        let done: bool = replica
-            .query_one(
-                "SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn",
-                &[&target],
-            )
-            .unwrap()
-            .get(0);
-        if done {
-            return;
-        }
-        sleep(Duration::from_millis(50));
-    }
-    panic!("replica did not catch up");
-}
-
 fn price_of(product: &serde_json::Value, sku: &str) -> String {
     product["variants"]
         .as_array()

@@ -557,6 +557,32 @@ mod tests {
         assert_eq!((e.status, e.code), (422, "age_verification_failed"));
     }
 
+    /// The issue's "config-only region": a block appended to the config text,
+    /// and a whole checkout (prepare) runs in it, with no code change.
+    #[test]
+    fn a_checkout_runs_in_a_region_that_only_the_config_knows() {
+        use crate::regions::tests::{regions_from_toml, REGIONS_TOML};
+        let config = format!(
+            "{REGIONS_TOML}\n[regions.US-WA]\nname = \"Washington\"\ncurrency = \"USD\"\n\
+             sales_tax = \"0.065\"\nage_verification = \"none\"\n\
+             delivery_hours = {{ opens = \"09:00\", closes = \"18:00\", time_zone = \"America/Los_Angeles\" }}\n"
+        );
+        let regions = regions_from_toml(&config).unwrap();
+        let mut b = body();
+        b["region"] = json!("US-WA");
+        b["shipping_address"]["state"] = json!("WA");
+        b["shipping_address"]["postal_code"] = json!("98101");
+        b.as_object_mut().unwrap().remove("date_of_birth");
+        let req = parse(&b).unwrap();
+        let wa = regions.get(&req.region).unwrap();
+        // 19:00 UTC is noon in Seattle: open.
+        let p = prepare(&req, &key(), &cart_with("US-WA", &[("A-1", "10.10", 1)]), wa, noon_in_sf()).unwrap();
+        // 10.10 * 0.065 = 0.6565 -> 0.66; no age check in this region.
+        assert_eq!(p["response"]["totals"], json!({"subtotal": "10.10", "tax": "0.66", "total": "10.76"}));
+        assert_eq!(p["age"], Value::Null);
+        assert_eq!(p["delivery"]["rescheduled"], false);
+    }
+
     #[test]
     fn outcomes_map_to_api_answers() {
         let ok = read_outcome(r#"{"status":201,"replayed":false,"response":{"order_id":7}}"#).unwrap();

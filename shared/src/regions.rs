@@ -635,11 +635,11 @@ fn first_instant_at_or_after(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// The TOML text build.rs compiles in.
-    const REGIONS_TOML: &str = include_str!("../regions.toml");
+    pub(crate) const REGIONS_TOML: &str = include_str!("../regions.toml");
 
     /// TOML → JSON exactly as build.rs does it (build.rs cannot be imported).
     fn toml_to_json(text: &str) -> String {
@@ -647,7 +647,7 @@ mod tests {
         serde_json::to_string(&value).unwrap()
     }
 
-    fn regions_from_toml(text: &str) -> Result<Regions, String> {
+    pub(crate) fn regions_from_toml(text: &str) -> Result<Regions, String> {
         Regions::from_json(&toml_to_json(text))
     }
 

@@ -123,14 +123,8 @@ pub fn get_uncached(path: &str) -> Reply {
 }
 
 pub fn get_uncached_with(path: &str, headers: &[(&str, &str)]) -> Reply {
-    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
     let sep = if path.contains('?') { '&' } else { '?' };
-    request("GET", &format!("{path}{sep}_={nanos}-{n}"), headers, None)
+    request("GET", &format!("{path}{sep}_={}", unique("")), headers, None)
 }
 
 /// Runs `scripts/db <args>` (stop/start the replica in failure tests).

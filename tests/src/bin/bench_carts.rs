@@ -4,7 +4,7 @@
 //!
 //!   EDGESHOP_BASE_URL=... bench_carts COUNT SKU [SKU...]
 
-use integration::{add_item, new_cart};
+use integration::{add_item, post_json};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,7 +19,7 @@ fn main() {
                 (t..count)
                     .step_by(threads)
                     .map(|i| {
-                        let cart = new_cart(1, "US-CA");
+                        let cart = create_cart();
                         let r = add_item(&cart, &skus[i % skus.len()], 1);
                         assert_eq!(r.status, 200, "add to {cart}: {}", r.body);
                         cart
@@ -33,4 +33,17 @@ fn main() {
             println!("{cart}");
         }
     }
+}
+
+/// A new cart, retrying the explicit "retry shortly" answer (503) a few times.
+fn create_cart() -> String {
+    for attempt in 0.. {
+        let r = post_json("/cart", &serde_json::json!({"store_id": 1, "region": "US-CA"}), &[]);
+        if r.status == 201 {
+            return r.json()["id"].as_str().unwrap().to_string();
+        }
+        assert!(r.status == 503 && attempt < 5, "create cart: {} {}", r.status, r.body);
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    unreachable!()
 }
