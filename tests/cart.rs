@@ -18,8 +18,14 @@ fn a_new_cart_is_empty_has_an_unguessable_id_and_version_one() {
     assert_eq!(r.header("etag"), Some("\"1\""));
     assert_eq!(cart["currency"], "USD");
     assert_eq!(cart["lines"], json!([]));
-    assert_eq!((cart["subtotal"].as_str(), cart["tax"].as_str(), cart["total"].as_str()),
-               (Some("0.00"), Some("0.00"), Some("0.00")));
+    assert_eq!(
+        (
+            cart["subtotal"].as_str(),
+            cart["tax"].as_str(),
+            cart["total"].as_str()
+        ),
+        (Some("0.00"), Some("0.00"), Some("0.00"))
+    );
     let again = new_cart(1, "US-CA");
     assert_ne!(again, id);
 
@@ -43,10 +49,20 @@ fn prices_come_from_the_database_and_totals_from_the_server() {
     assert_eq!(c["lines"][0]["unit_price"], "2.00");
     assert_eq!(c["lines"][0]["line_total"], "2.00");
     // 2.00 * 0.0725 = 0.145: half-up to 0.15 (banker's rounding would give 0.14).
-    assert_eq!((c["subtotal"].as_str(), c["tax"].as_str(), c["total"].as_str()),
-               (Some("2.00"), Some("0.15"), Some("2.15")));
+    assert_eq!(
+        (
+            c["subtotal"].as_str(),
+            c["tax"].as_str(),
+            c["total"].as_str()
+        ),
+        (Some("2.00"), Some("0.15"), Some("2.15"))
+    );
     assert_eq!(r.header("etag"), Some("\"2\""));
-    assert_eq!(r.header("x-db-statements"), Some("1"), "one pricing statement per change");
+    assert_eq!(
+        r.header("x-db-statements"),
+        Some("1"),
+        "one pricing statement per change"
+    );
 
     // A price change in the database shows on the next read.
     db(&primary_url())
@@ -64,8 +80,14 @@ fn colorado_carts_are_taxed_at_colorados_rate() {
     let cart = cart_with(2, "US-CO", &sku, 3);
     let c = get(&format!("/cart/{cart}")).json();
     // 30.00 * 0.029 = 0.87
-    assert_eq!((c["subtotal"].as_str(), c["tax"].as_str(), c["total"].as_str()),
-               (Some("30.00"), Some("0.87"), Some("30.87")));
+    assert_eq!(
+        (
+            c["subtotal"].as_str(),
+            c["tax"].as_str(),
+            c["total"].as_str()
+        ),
+        (Some("30.00"), Some("0.87"), Some("30.87"))
+    );
 }
 
 #[test]
@@ -74,7 +96,11 @@ fn lines_are_added_to_changed_and_removed() {
     let cart = new_cart(1, "US-CA");
     add_item(&cart, &skus[0], 2);
     let r = add_item(&cart, &skus[0], 3);
-    assert_eq!(r.json()["lines"][0]["quantity"], 5, "adding again sums the line");
+    assert_eq!(
+        r.json()["lines"][0]["quantity"],
+        5,
+        "adding again sums the line"
+    );
     add_item(&cart, &skus[1], 1);
 
     let patch = |sku: &str, q: serde_json::Value| {
@@ -90,12 +116,26 @@ fn lines_are_added_to_changed_and_removed() {
     assert_eq!(r.json()["lines"][0]["quantity"], 7);
     let r = patch(&skus[0], json!(0));
     assert_eq!(r.status, 200);
-    assert_eq!(r.json()["lines"].as_array().unwrap().len(), 1, "0 removes the line");
+    assert_eq!(
+        r.json()["lines"].as_array().unwrap().len(),
+        1,
+        "0 removes the line"
+    );
 
-    let r = request("DELETE", &format!("/cart/{cart}/items/{}", skus[1]), &[], None);
+    let r = request(
+        "DELETE",
+        &format!("/cart/{cart}/items/{}", skus[1]),
+        &[],
+        None,
+    );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["lines"], json!([]));
-    let r = request("DELETE", &format!("/cart/{cart}/items/{}", skus[1]), &[], None);
+    let r = request(
+        "DELETE",
+        &format!("/cart/{cart}/items/{}", skus[1]),
+        &[],
+        None,
+    );
     assert_eq!((r.status, r.error_code().as_str()), (404, "line_not_found"));
 }
 
@@ -106,47 +146,124 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
     let before = get(&format!("/cart/{cart}")).json();
     let items = format!("/cart/{cart}/items");
     let raw = |body: &str| {
-        request("POST", &items, &[("content-type", "application/json")], Some(body.as_bytes()))
+        request(
+            "POST",
+            &items,
+            &[("content-type", "application/json")],
+            Some(body.as_bytes()),
+        )
     };
 
     for (reply, status, code) in [
         (raw("{\"sku\":"), 400, "invalid_json"),
         (raw("[1,2]"), 400, "invalid_json"),
-        (post_json(&items, &json!({"sku": sku}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": sku, "quantity": 0}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": sku, "quantity": -3}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": sku, "quantity": 100}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": sku, "quantity": 1e12}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": sku, "quantity": "2"}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": sku, "quantity": 1.5}), &[]), 400, "invalid_quantity"),
-        (post_json(&items, &json!({"sku": "lower-case", "quantity": 1}), &[]), 400, "invalid_sku"),
-        (post_json(&items, &json!({"sku": "NO-SUCH-SKU-1", "quantity": 1}), &[]), 404, "sku_not_found"),
+        (
+            post_json(&items, &json!({"sku": sku}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": sku, "quantity": 0}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": sku, "quantity": -3}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": sku, "quantity": 100}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": sku, "quantity": 1e12}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": sku, "quantity": "2"}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": sku, "quantity": 1.5}), &[]),
+            400,
+            "invalid_quantity",
+        ),
+        (
+            post_json(&items, &json!({"sku": "lower-case", "quantity": 1}), &[]),
+            400,
+            "invalid_sku",
+        ),
+        (
+            post_json(&items, &json!({"sku": "NO-SUCH-SKU-1", "quantity": 1}), &[]),
+            404,
+            "sku_not_found",
+        ),
         // 7 in the store (5 + 2), 1 already in the cart.
         (add_item(&cart, &sku, 7), 409, "insufficient_stock"),
         (add_item(&"0".repeat(32), &sku, 1), 404, "cart_not_found"),
         (add_item("not-a-cart", &sku, 1), 404, "cart_not_found"),
-        (request("PUT", &items, &[], Some(b"{}")), 405, "method_not_allowed"),
+        (
+            request("PUT", &items, &[], Some(b"{}")),
+            405,
+            "method_not_allowed",
+        ),
     ] {
         assert_eq!(reply.status, status, "{code}: {}", reply.body);
         assert_eq!(reply.error_code(), code);
     }
     let r = add_item(&cart, &sku, 7);
-    assert_eq!(r.json()["error"]["available"], 7, "409 carries the available count");
-    assert_eq!(get(&format!("/cart/{cart}")).json(), before, "nothing changed");
+    assert_eq!(
+        r.json()["error"]["available"],
+        7,
+        "409 carries the available count"
+    );
+    assert_eq!(
+        get(&format!("/cart/{cart}")).json(),
+        before,
+        "nothing changed"
+    );
 }
 
 #[test]
 fn carts_are_opened_only_for_a_real_store_in_its_region() {
     for (body, status, code) in [
-        (json!({"store_id": 1, "region": "US-CO"}), 422, "region_mismatch"),
-        (json!({"store_id": 1, "region": "US-ZZ"}), 422, "unknown_region"),
-        (json!({"store_id": 1, "region": "California"}), 400, "invalid_region"),
-        (json!({"store_id": 999999, "region": "US-CA"}), 422, "unknown_store"),
-        (json!({"store_id": -1, "region": "US-CA"}), 400, "invalid_store_id"),
+        (
+            json!({"store_id": 1, "region": "US-CO"}),
+            422,
+            "region_mismatch",
+        ),
+        (
+            json!({"store_id": 1, "region": "US-ZZ"}),
+            422,
+            "unknown_region",
+        ),
+        (
+            json!({"store_id": 1, "region": "California"}),
+            400,
+            "invalid_region",
+        ),
+        (
+            json!({"store_id": 999999, "region": "US-CA"}),
+            422,
+            "unknown_store",
+        ),
+        (
+            json!({"store_id": -1, "region": "US-CA"}),
+            400,
+            "invalid_store_id",
+        ),
         (json!({"region": "US-CA"}), 400, "invalid_store_id"),
     ] {
         let r = post_json("/cart", &body, &[]);
-        assert_eq!((r.status, r.error_code().as_str()), (status, code), "{body}");
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (status, code),
+            "{body}"
+        );
     }
 }
 
@@ -160,9 +277,20 @@ fn a_stale_if_match_is_refused_with_412() {
     add_item(&cart, &skus[0], 1); // someone else's change: version 3
 
     let body = json!({"sku": skus[1], "quantity": 1});
-    let stale = post_json(&format!("/cart/{cart}/items"), &body, &[("if-match", &etag)]);
-    assert_eq!((stale.status, stale.error_code().as_str()), (412, "precondition_failed"));
-    let current = post_json(&format!("/cart/{cart}/items"), &body, &[("if-match", "\"3\"")]);
+    let stale = post_json(
+        &format!("/cart/{cart}/items"),
+        &body,
+        &[("if-match", &etag)],
+    );
+    assert_eq!(
+        (stale.status, stale.error_code().as_str()),
+        (412, "precondition_failed")
+    );
+    let current = post_json(
+        &format!("/cart/{cart}/items"),
+        &body,
+        &[("if-match", "\"3\"")],
+    );
     assert_eq!(current.status, 200, "{}", current.body);
     assert_eq!(current.header("etag"), Some("\"4\""));
 }
@@ -196,7 +324,11 @@ fn twenty_concurrent_adds_all_land_or_fail_loudly() {
         .map(|l| l["sku"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(present, expected, "every acknowledged add is in the cart");
-    assert_eq!(expected.len(), 20, "the single writer serialises them: none had to fail");
+    assert_eq!(
+        expected.len(),
+        20,
+        "the single writer serialises them: none had to fail"
+    );
     assert_eq!(cart["version"], 21);
 }
 
@@ -222,7 +354,10 @@ fn carts_rest_in_kv_with_a_thirty_day_expiry() {
             );
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "cart never reached KV");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "cart never reached KV"
+        );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }
 }

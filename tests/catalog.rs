@@ -541,7 +541,10 @@ fn writes_to_the_catalog_are_rejected() {
 fn etag_and_if_none_match_give_304_cached_or_not() {
     // A cache key of its own (the catalog ignores `_`-parameters): an entry
     // cached by an earlier run may predate products other tests added.
-    let path = &format!("/catalog/products?limit=5&sort=price_desc&_run={}", unique("r"));
+    let path = &format!(
+        "/catalog/products?limit=5&sort=price_desc&_run={}",
+        unique("r")
+    );
     let first = get_uncached(path);
     let etag = first.header("etag").expect("etag").to_string();
     // Uncached (reaches the function) and cached (answered by the edge).

@@ -33,7 +33,11 @@ fn checkout(body: &Value, key: &str) -> Reply {
 }
 
 fn checkout_at(body: &Value, now: &str) -> Reply {
-    post_json("/checkout", body, &[("idempotency-key", &unique("k")), ("x-test-now", now)])
+    post_json(
+        "/checkout",
+        body,
+        &[("idempotency-key", &unique("k")), ("x-test-now", now)],
+    )
 }
 
 fn orders_for_cart(cart: &str) -> i64 {
@@ -68,12 +72,21 @@ fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
     let o = r.json();
     assert_eq!(o["status"], "pending_payment");
     // 25.00 * 0.0725 = 1.8125 -> 1.81
-    assert_eq!(o["totals"], json!({"subtotal": "25.00", "tax": "1.81", "total": "26.81"}));
+    assert_eq!(
+        o["totals"],
+        json!({"subtotal": "25.00", "tax": "1.81", "total": "26.81"})
+    );
     assert_eq!(o["lines"][0]["sku"], sku.as_str());
     assert_eq!(o["age_verification"], json!({"minimum_age": 21}));
     let statements: u32 = r.header("x-db-statements").unwrap().parse().unwrap();
-    assert!(statements <= 3, "{statements} SQL statements for one checkout");
-    assert!(r.header("x-db-lsn").is_some(), "a write tells the client its LSN");
+    assert!(
+        statements <= 3,
+        "{statements} SQL statements for one checkout"
+    );
+    assert!(
+        r.header("x-db-lsn").is_some(),
+        "a write tells the client its LSN"
+    );
 
     // Reserved for about 15 minutes.
     let expires = o["reservation_expires_at"].as_str().unwrap();
@@ -85,7 +98,10 @@ fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
         )
         .unwrap()
         .get(0);
-    assert!((14.0..=15.5).contains(&minutes), "expires after {minutes} min");
+    assert!(
+        (14.0..=15.5).contains(&minutes),
+        "expires after {minutes} min"
+    );
 
     let order_id = o["order_id"].as_i64().unwrap();
     assert_eq!(reservations_of(order_id), vec![(1, 2)]);
@@ -105,18 +121,30 @@ fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
     assert_eq!(row.get::<_, String>(4), "94110");
     assert_eq!(row.get::<_, i64>(5), 1);
     let dob_stored: bool = primary
-        .query_one("SELECT row_to_json(o)::text LIKE '%1990-05-01%' FROM orders o WHERE id = $1", &[&order_id])
+        .query_one(
+            "SELECT row_to_json(o)::text LIKE '%1990-05-01%' FROM orders o WHERE id = $1",
+            &[&order_id],
+        )
         .unwrap()
         .get(0);
     assert!(!dob_stored, "the birth date is not stored");
 
     // The cart is now closed.
     let c = get(&format!("/cart/{cart}")).json();
-    assert_eq!((c["status"].as_str(), c["order_id"].as_i64()), (Some("checked_out"), Some(order_id)));
+    assert_eq!(
+        (c["status"].as_str(), c["order_id"].as_i64()),
+        (Some("checked_out"), Some(order_id))
+    );
     let r = add_item(&cart, &sku, 1);
-    assert_eq!((r.status, r.error_code().as_str()), (409, "cart_checked_out"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (409, "cart_checked_out")
+    );
     let again = checkout(&body(&cart), &unique("k"));
-    assert_eq!((again.status, again.error_code().as_str()), (409, "cart_already_checked_out"));
+    assert_eq!(
+        (again.status, again.error_code().as_str()),
+        (409, "cart_already_checked_out")
+    );
 }
 
 #[test]
@@ -132,9 +160,15 @@ fn ten_concurrent_retries_with_one_key_make_one_order() {
         assert_eq!(r.status, 201, "{}", r.body);
     }
     let first = replies[0].json();
-    assert!(replies.iter().all(|r| r.json() == first), "every retry gets the same answer");
+    assert!(
+        replies.iter().all(|r| r.json() == first),
+        "every retry gets the same answer"
+    );
     assert_eq!(
-        replies.iter().filter(|r| r.header("idempotent-replayed").is_none()).count(),
+        replies
+            .iter()
+            .filter(|r| r.header("idempotent-replayed").is_none())
+            .count(),
         1,
         "one request did the work"
     );
@@ -149,7 +183,10 @@ fn ten_concurrent_retries_with_one_key_make_one_order() {
     let mut other = body(&cart);
     other["email"] = json!("eve@example.com");
     let r = checkout(&other, &key);
-    assert_eq!((r.status, r.error_code().as_str()), (422, "idempotency_key_reused"));
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (422, "idempotency_key_reused")
+    );
     assert_eq!(orders_for_cart(&cart), 1);
 }
 
@@ -160,7 +197,10 @@ fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
     let carts: Vec<String> = {
         let sku = sku.clone();
         concurrently(16, move |i| {
-            (0..200).filter(|n| n % 16 == i).map(|_| cart_with(1, "US-CA", &sku, 1)).collect::<Vec<_>>()
+            (0..200)
+                .filter(|n| n % 16 == i)
+                .map(|_| cart_with(1, "US-CA", &sku, 1))
+                .collect::<Vec<_>>()
         })
         .into_iter()
         .flatten()
@@ -173,12 +213,21 @@ fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
     };
     let ok = replies.iter().filter(|r| r.status == 201).count();
     for r in replies.iter().filter(|r| r.status != 201) {
-        assert_eq!((r.status, r.error_code().as_str()), (409, "out_of_stock"), "{}", r.body);
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (409, "out_of_stock"),
+            "{}",
+            r.body
+        );
     }
     assert_eq!(ok, 10, "exactly the stock is sold");
 
     let stock = stock_of(&sku);
-    assert_eq!(stock, vec![(1, 6, 6), (2, 4, 4)], "on_hand and reserved agree");
+    assert_eq!(
+        stock,
+        vec![(1, 6, 6), (2, 4, 4)],
+        "on_hand and reserved agree"
+    );
     let held: i64 = db(&primary_url())
         .query_one(
             "SELECT coalesce(sum(r.quantity), 0) FROM reservations r JOIN variants v ON v.id = r.variant_id
@@ -189,7 +238,10 @@ fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
         .get(0);
     assert_eq!(held, 10, "the reservations add up to what is reserved");
     let orders: i64 = db(&primary_url())
-        .query_one("SELECT count(*) FROM orders WHERE cart_id = ANY($1)", &[&carts])
+        .query_one(
+            "SELECT count(*) FROM orders WHERE cart_id = ANY($1)",
+            &[&carts],
+        )
         .unwrap()
         .get(0);
     assert_eq!(orders, 10, "failed checkouts left no order behind");
@@ -205,14 +257,20 @@ fn stock_comes_from_as_few_warehouses_as_possible() {
     add_item(&cart, &b, 2);
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(reservations_of(r.json()["order_id"].as_i64().unwrap()), vec![(2, 2), (2, 2)]);
+    assert_eq!(
+        reservations_of(r.json()["order_id"].as_i64().unwrap()),
+        vec![(2, 2), (2, 2)]
+    );
 
     // No single warehouse holds 5: the line is split, largest stock first.
     let c = fresh_sku("1.00", &[(1, 3), (2, 4)]);
     let cart = cart_with(1, "US-CA", &c, 5);
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(reservations_of(r.json()["order_id"].as_i64().unwrap()), vec![(1, 1), (2, 4)]);
+    assert_eq!(
+        reservations_of(r.json()["order_id"].as_i64().unwrap()),
+        vec![(1, 1), (2, 4)]
+    );
 }
 
 #[test]
@@ -226,20 +284,88 @@ fn bad_checkouts_get_4xx_and_write_nothing() {
         b
     };
     let cases: Vec<(Reply, u16, &str)> = vec![
-        (post_json("/checkout", &body(&cart), &[]), 400, "idempotency_key_required"),
-        (request("POST", "/checkout", &[("idempotency-key", "k1")], Some(b"{\"cart_id\"")), 400, "invalid_json"),
+        (
+            post_json("/checkout", &body(&cart), &[]),
+            400,
+            "idempotency_key_required",
+        ),
+        (
+            request(
+                "POST",
+                "/checkout",
+                &[("idempotency-key", "k1")],
+                Some(b"{\"cart_id\""),
+            ),
+            400,
+            "invalid_json",
+        ),
         (checkout(&body(&empty), &unique("k")), 422, "empty_cart"),
-        (checkout(&body(&"f".repeat(32)), &unique("k")), 404, "cart_not_found"),
-        (checkout(&with(&|b| b["shipping_address"] = json!({"line1": "x"})), &unique("k")), 400, "invalid_address"),
-        (checkout(&with(&|b| b["shipping_address"]["postal_code"] = json!("ABCDE")), &unique("k")), 400, "invalid_address"),
-        (checkout(&with(&|b| b["region"] = json!("US-ZZ")), &unique("k")), 422, "unknown_region"),
-        (checkout(&with(&|b| { b["region"] = json!("US-CO"); b["shipping_address"] = address("CO", "80202"); }), &unique("k")), 422, "region_mismatch"),
-        (checkout(&with(&|b| b["shipping_address"] = address("NV", "89501")), &unique("k")), 422, "address_outside_region"),
-        (checkout(&with(&|b| b["email"] = json!("not-an-email")), &unique("k")), 400, "invalid_email"),
-        (checkout(&with(&|b| b["delivery"] = json!({"window_start": "soon"})), &unique("k")), 400, "invalid_delivery"),
+        (
+            checkout(&body(&"f".repeat(32)), &unique("k")),
+            404,
+            "cart_not_found",
+        ),
+        (
+            checkout(
+                &with(&|b| b["shipping_address"] = json!({"line1": "x"})),
+                &unique("k"),
+            ),
+            400,
+            "invalid_address",
+        ),
+        (
+            checkout(
+                &with(&|b| b["shipping_address"]["postal_code"] = json!("ABCDE")),
+                &unique("k"),
+            ),
+            400,
+            "invalid_address",
+        ),
+        (
+            checkout(&with(&|b| b["region"] = json!("US-ZZ")), &unique("k")),
+            422,
+            "unknown_region",
+        ),
+        (
+            checkout(
+                &with(&|b| {
+                    b["region"] = json!("US-CO");
+                    b["shipping_address"] = address("CO", "80202");
+                }),
+                &unique("k"),
+            ),
+            422,
+            "region_mismatch",
+        ),
+        (
+            checkout(
+                &with(&|b| b["shipping_address"] = address("NV", "89501")),
+                &unique("k"),
+            ),
+            422,
+            "address_outside_region",
+        ),
+        (
+            checkout(&with(&|b| b["email"] = json!("not-an-email")), &unique("k")),
+            400,
+            "invalid_email",
+        ),
+        (
+            checkout(
+                &with(&|b| b["delivery"] = json!({"window_start": "soon"})),
+                &unique("k"),
+            ),
+            400,
+            "invalid_delivery",
+        ),
     ];
     for (r, status, code) in &cases {
-        assert_eq!((r.status, r.error_code().as_str()), (*status, *code), "{}", r.body);
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (*status, *code),
+            "{}",
+            r.body
+        );
     }
     assert_eq!(orders_for_cart(&cart), 0);
     assert_eq!(orders_for_cart(&empty), 0);
@@ -257,12 +383,19 @@ fn tax_and_age_rules_follow_the_region() {
     co["shipping_address"] = address("CO", "80202");
     let r = checkout(&co, &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
-    assert_eq!(r.json()["totals"], json!({"subtotal": "10.00", "tax": "0.29", "total": "10.29"}));
+    assert_eq!(
+        r.json()["totals"],
+        json!({"subtotal": "10.00", "tax": "0.29", "total": "10.29"})
+    );
 
     // California, 21+: missing, under-age, and exactly-21-today birth dates.
     let sku = fresh_sku("2.00", &[(1, 50)]);
     let noon_la = "2026-06-10T19:00:00Z";
-    for (dob, status) in [(None, 422), (Some("2005-06-11"), 422), (Some("2005-06-10"), 201)] {
+    for (dob, status) in [
+        (None, 422),
+        (Some("2005-06-11"), 422),
+        (Some("2005-06-10"), 201),
+    ] {
         let cart = cart_with(1, "US-CA", &sku, 1);
         let mut b = body(&cart);
         match dob {
@@ -315,7 +448,10 @@ fn a_region_without_age_verification_needs_no_birth_date() {
     );
     assert_eq!(r.status, 201, "{}", r.body);
     let o = r.json();
-    assert_eq!(o["totals"], json!({"subtotal": "4.00", "tax": "0.00", "total": "4.00"}));
+    assert_eq!(
+        o["totals"],
+        json!({"subtotal": "4.00", "tax": "0.00", "total": "4.00"})
+    );
     assert_eq!(o["age_verification"], Value::Null);
 }
 
@@ -330,25 +466,62 @@ fn delivery_hours_at_the_edges_of_the_window() {
     let window = |r: &Reply| {
         assert_eq!(r.status, 201, "{}", r.body);
         let d = &r.json()["delivery"];
-        (d["window_start"].as_str().unwrap().to_string(), d["rescheduled"].as_bool().unwrap())
+        (
+            d["window_start"].as_str().unwrap().to_string(),
+            d["rescheduled"].as_bool().unwrap(),
+        )
     };
     // 2026-06-10 is PDT (UTC-7): 08:00 local = 15:00Z, 22:00 local = 05:00Z next day.
-    assert_eq!(window(&go("2026-06-10T14:59:00Z", json!("asap"))), ("2026-06-10T15:00:00Z".into(), true), "07:59");
-    assert_eq!(window(&go("2026-06-10T15:00:00Z", json!("asap"))), ("2026-06-10T15:00:00Z".into(), false), "08:00");
-    assert_eq!(window(&go("2026-06-11T04:59:00Z", json!("asap"))), ("2026-06-11T04:59:00Z".into(), false), "21:59");
-    assert_eq!(window(&go("2026-06-11T05:01:00Z", json!("asap"))), ("2026-06-11T15:00:00Z".into(), true), "22:01");
+    assert_eq!(
+        window(&go("2026-06-10T14:59:00Z", json!("asap"))),
+        ("2026-06-10T15:00:00Z".into(), true),
+        "07:59"
+    );
+    assert_eq!(
+        window(&go("2026-06-10T15:00:00Z", json!("asap"))),
+        ("2026-06-10T15:00:00Z".into(), false),
+        "08:00"
+    );
+    assert_eq!(
+        window(&go("2026-06-11T04:59:00Z", json!("asap"))),
+        ("2026-06-11T04:59:00Z".into(), false),
+        "21:59"
+    );
+    assert_eq!(
+        window(&go("2026-06-11T05:01:00Z", json!("asap"))),
+        ("2026-06-11T15:00:00Z".into(), true),
+        "22:01"
+    );
     // DST: at 22:01 PST on 7 March the next opening is 08:00 PDT on the 8th (15:00Z, not 16:00Z).
-    assert_eq!(window(&go("2026-03-08T06:01:00Z", json!("asap"))), ("2026-03-08T15:00:00Z".into(), true), "spring forward");
+    assert_eq!(
+        window(&go("2026-03-08T06:01:00Z", json!("asap"))),
+        ("2026-03-08T15:00:00Z".into(), true),
+        "spring forward"
+    );
     // At 22:01 PDT on 31 October the next opening is 08:00 PST on 1 November (16:00Z).
-    assert_eq!(window(&go("2026-11-01T05:01:00Z", json!("asap"))), ("2026-11-01T16:00:00Z".into(), true), "fall back");
+    assert_eq!(
+        window(&go("2026-11-01T05:01:00Z", json!("asap"))),
+        ("2026-11-01T16:00:00Z".into(), true),
+        "fall back"
+    );
 
     // Requested windows: the whole hour must fit in 08:00-22:00 local.
     let now = "2026-06-10T12:00:00Z";
-    assert_eq!(window(&go(now, json!({"window_start": "2026-06-10T15:00:00Z"}))).0, "2026-06-10T15:00:00Z");
-    assert_eq!(window(&go(now, json!({"window_start": "2026-06-11T04:00:00Z"}))).0, "2026-06-11T04:00:00Z");
+    assert_eq!(
+        window(&go(now, json!({"window_start": "2026-06-10T15:00:00Z"}))).0,
+        "2026-06-10T15:00:00Z"
+    );
+    assert_eq!(
+        window(&go(now, json!({"window_start": "2026-06-11T04:00:00Z"}))).0,
+        "2026-06-11T04:00:00Z"
+    );
     for start in ["2026-06-10T14:59:00Z", "2026-06-11T04:01:00Z"] {
         let r = go(now, json!({"window_start": start}));
-        assert_eq!((r.status, r.error_code().as_str()), (422, "delivery_window_outside_hours"), "{start}");
+        assert_eq!(
+            (r.status, r.error_code().as_str()),
+            (422, "delivery_window_outside_hours"),
+            "{start}"
+        );
     }
 }
 
@@ -360,7 +533,11 @@ fn the_cron_releases_expired_reservations_and_the_stock_sells_again() {
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
     let order_id = r.json()["order_id"].as_i64().unwrap();
-    assert_eq!(stock_of(&sku), vec![(1, 2, 2)], "nothing left while reserved");
+    assert_eq!(
+        stock_of(&sku),
+        vec![(1, 2, 2)],
+        "nothing left while reserved"
+    );
 
     // Time passes: the reservation's 15 minutes are up.
     db(&primary_url())
@@ -370,11 +547,20 @@ fn the_cron_releases_expired_reservations_and_the_stock_sells_again() {
         )
         .unwrap();
     let tick = get("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*");
-    assert!(tick.status < 300, "scheduled handler: {} {}", tick.status, tick.body);
+    assert!(
+        tick.status < 300,
+        "scheduled handler: {} {}",
+        tick.status,
+        tick.body
+    );
 
     let deadline = Instant::now() + Duration::from_secs(10);
     while stock_of(&sku) != vec![(1, 2, 0)] {
-        assert!(Instant::now() < deadline, "the cron did not release the stock: {:?}", stock_of(&sku));
+        assert!(
+            Instant::now() < deadline,
+            "the cron did not release the stock: {:?}",
+            stock_of(&sku)
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let status: String = db(&primary_url())

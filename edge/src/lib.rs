@@ -77,16 +77,19 @@ async fn scheduled(event: ScheduledEvent, env: Env, _ctx: ScheduleContext) {
         let _ = headers.set(INTERNAL_HEADER, &event.cron());
         let mut init = RequestInit::new();
         init.with_method(Method::Post).with_headers(headers);
-        let outcome = match Request::new_with_init(&format!("https://edge.internal{}", job.path), &init) {
-            Ok(req) => match call_function(&env, job.binding, req).await {
-                Ok(mut resp) => Ok((resp.status_code(), resp.text().await.unwrap_or_default())),
+        let outcome =
+            match Request::new_with_init(&format!("https://edge.internal{}", job.path), &init) {
+                Ok(req) => match call_function(&env, job.binding, req).await {
+                    Ok(mut resp) => Ok((resp.status_code(), resp.text().await.unwrap_or_default())),
+                    Err(e) => Err(e.to_string()),
+                },
                 Err(e) => Err(e.to_string()),
-            },
-            Err(e) => Err(e.to_string()),
-        };
+            };
         match outcome {
             Ok((200, body)) => worker::console_log!("job {}: {body}", job.name),
-            Ok((status, body)) => worker::console_error!("job {} failed: {status} {body}", job.name),
+            Ok((status, body)) => {
+                worker::console_error!("job {} failed: {status} {body}", job.name)
+            }
             Err(e) => worker::console_error!("job {} failed: {e}", job.name),
         }
     }

@@ -190,12 +190,22 @@ pub enum CartCommand {
     /// here on the replica would be a wasted round trip.
     Snapshot,
     /// Adds to the line's quantity (creating the line).
-    Add { sku: Sku, quantity: u32 },
+    Add {
+        sku: Sku,
+        quantity: u32,
+    },
     /// Sets the line's quantity; 0 removes it.
-    Set { sku: Sku, quantity: u32 },
-    Remove { sku: Sku },
+    Set {
+        sku: Sku,
+        quantity: u32,
+    },
+    Remove {
+        sku: Sku,
+    },
     /// Checkout's: the cart became `order_id`.
-    MarkCheckedOut { order_id: i64 },
+    MarkCheckedOut {
+        order_id: i64,
+    },
 }
 
 impl CartCommand {
@@ -205,7 +215,10 @@ impl CartCommand {
 
     /// Whether the answer re-prices the lines from the database first.
     pub fn reprices(&self) -> bool {
-        matches!(self, CartCommand::Get | CartCommand::Add { .. } | CartCommand::Set { .. })
+        matches!(
+            self,
+            CartCommand::Get | CartCommand::Add { .. } | CartCommand::Set { .. }
+        )
     }
 
     /// Changes may be priced from `PriceCache`; a read of the cart always
@@ -269,9 +282,10 @@ impl Cart {
             return Ok(());
         };
         let current = self.etag();
-        let matches = header.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current
-        });
+        let matches = header
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == current);
         if matches {
             Ok(())
         } else {
@@ -370,7 +384,10 @@ impl Cart {
         if p.currency != self.currency {
             return Err(ApiError::conflict(
                 "currency_mismatch",
-                format!("{} is sold in {}, this cart is in {}", p.sku, p.currency, self.currency),
+                format!(
+                    "{} is sold in {}, this cart is in {}",
+                    p.sku, p.currency, self.currency
+                ),
             ));
         }
         if wanted > MAX_QUANTITY {
@@ -513,13 +530,15 @@ impl PriceCache {
 
     pub fn remember(&mut self, store_id: i64, priced: &[PricedSku], now_ms: f64) {
         if self.entries.len() + priced.len() > PRICE_CACHE_MAX_ENTRIES {
-            self.entries.retain(|_, (_, at)| now_ms - *at < PRICE_CACHE_TTL_MS);
+            self.entries
+                .retain(|_, (_, at)| now_ms - *at < PRICE_CACHE_TTL_MS);
             if self.entries.len() + priced.len() > PRICE_CACHE_MAX_ENTRIES {
                 self.entries.clear();
             }
         }
         for p in priced {
-            self.entries.insert((store_id, p.sku.clone()), (p.clone(), now_ms));
+            self.entries
+                .insert((store_id, p.sku.clone()), (p.clone(), now_ms));
         }
     }
 }
@@ -575,7 +594,9 @@ pub fn priced_from_rows(rows: &[Vec<Option<String>>]) -> Result<Vec<PricedSku>, 
 pub fn store_region(store_id: i64) -> Statement {
     let mut s = Statement::new();
     let id = s.bind(store_id.to_string());
-    s.push_sql(&format!("SELECT region_code FROM stores WHERE id = {id}::bigint"));
+    s.push_sql(&format!(
+        "SELECT region_code FROM stores WHERE id = {id}::bigint"
+    ));
     s
 }
 
@@ -599,7 +620,12 @@ mod tests {
     }
 
     fn cart() -> Cart {
-        Cart::new(CartId::from_random([7; 16]), 1, "US-CA".into(), "USD".into())
+        Cart::new(
+            CartId::from_random([7; 16]),
+            1,
+            "US-CA".into(),
+            "USD".into(),
+        )
     }
 
     fn ca() -> &'static Region {
@@ -621,7 +647,15 @@ mod tests {
     #[test]
     fn skus_follow_the_catalog_rule() {
         assert!(Sku::parse("P000123-2").is_ok());
-        for bad in ["", "ab", "p000123-2", "-P1", "P 1", &"A".repeat(65), "P1;DROP"] {
+        for bad in [
+            "",
+            "ab",
+            "p000123-2",
+            "-P1",
+            "P 1",
+            &"A".repeat(65),
+            "P1;DROP",
+        ] {
             assert_eq!(Sku::parse(bad).unwrap_err().code, "invalid_sku", "{bad}");
         }
     }
@@ -631,7 +665,14 @@ mod tests {
         assert_eq!(parse_quantity(Some(&json!(1)), false), Ok(1));
         assert_eq!(parse_quantity(Some(&json!(99)), false), Ok(99));
         assert_eq!(parse_quantity(Some(&json!(0)), true), Ok(0));
-        for bad in [json!(0), json!(100), json!(-1), json!(2.5), json!("2"), json!(1e12)] {
+        for bad in [
+            json!(0),
+            json!(100),
+            json!(-1),
+            json!(2.5),
+            json!("2"),
+            json!(1e12),
+        ] {
             assert_eq!(
                 parse_quantity(Some(&bad), false).unwrap_err().code,
                 "invalid_quantity",
@@ -645,8 +686,22 @@ mod tests {
     fn adding_twice_sums_the_line_and_bumps_the_version() {
         let mut c = cart();
         let p = [priced("A-1", "2.50", 10)];
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 2 }, &p).unwrap();
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 3 }, &p).unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 2,
+            },
+            &p,
+        )
+        .unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 3,
+            },
+            &p,
+        )
+        .unwrap();
         assert_eq!(c.lines.len(), 1);
         assert_eq!(c.lines[0].quantity, 5);
         assert_eq!(c.version, 3);
@@ -656,10 +711,23 @@ mod tests {
     fn more_than_available_is_a_409_with_the_count_and_changes_nothing() {
         let mut c = cart();
         let p = [priced("A-1", "2.50", 4)];
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 3 }, &p).unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 3,
+            },
+            &p,
+        )
+        .unwrap();
         let before = c.clone();
         let e = c
-            .apply(&CartCommand::Add { sku: sku("A-1"), quantity: 2 }, &p)
+            .apply(
+                &CartCommand::Add {
+                    sku: sku("A-1"),
+                    quantity: 2,
+                },
+                &p,
+            )
             .unwrap_err();
         assert_eq!((e.status, e.code), (409, "insufficient_stock"));
         assert_eq!(e.details.unwrap()["available"], 4);
@@ -670,19 +738,47 @@ mod tests {
     fn limits_per_line_and_per_cart() {
         let mut c = cart();
         let p = [priced("A-1", "1.00", 1000)];
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 99 }, &p).unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 99,
+            },
+            &p,
+        )
+        .unwrap();
         let e = c
-            .apply(&CartCommand::Add { sku: sku("A-1"), quantity: 1 }, &p)
+            .apply(
+                &CartCommand::Add {
+                    sku: sku("A-1"),
+                    quantity: 1,
+                },
+                &p,
+            )
             .unwrap_err();
         assert_eq!(e.code, "quantity_limit");
 
         let mut c = cart();
-        let many: Vec<PricedSku> = (0..=MAX_LINES).map(|i| priced(&format!("S-{i}"), "1.00", 5)).collect();
+        let many: Vec<PricedSku> = (0..=MAX_LINES)
+            .map(|i| priced(&format!("S-{i}"), "1.00", 5))
+            .collect();
         for p in &many[..MAX_LINES] {
-            c.apply(&CartCommand::Add { sku: p.sku.clone(), quantity: 1 }, &many).unwrap();
+            c.apply(
+                &CartCommand::Add {
+                    sku: p.sku.clone(),
+                    quantity: 1,
+                },
+                &many,
+            )
+            .unwrap();
         }
         let e = c
-            .apply(&CartCommand::Add { sku: many[MAX_LINES].sku.clone(), quantity: 1 }, &many)
+            .apply(
+                &CartCommand::Add {
+                    sku: many[MAX_LINES].sku.clone(),
+                    quantity: 1,
+                },
+                &many,
+            )
             .unwrap_err();
         assert_eq!(e.code, "cart_full");
         assert_eq!(c.lines.len(), MAX_LINES);
@@ -692,15 +788,45 @@ mod tests {
     fn set_zero_and_remove_drop_the_line_unknown_lines_are_404() {
         let mut c = cart();
         let p = [priced("A-1", "1.00", 5), priced("B-1", "1.00", 5)];
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 1 }, &p).unwrap();
-        c.apply(&CartCommand::Add { sku: sku("B-1"), quantity: 1 }, &p).unwrap();
-        c.apply(&CartCommand::Set { sku: sku("A-1"), quantity: 0 }, &p).unwrap();
-        c.apply(&CartCommand::Remove { sku: sku("B-1") }, &p).unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 1,
+            },
+            &p,
+        )
+        .unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("B-1"),
+                quantity: 1,
+            },
+            &p,
+        )
+        .unwrap();
+        c.apply(
+            &CartCommand::Set {
+                sku: sku("A-1"),
+                quantity: 0,
+            },
+            &p,
+        )
+        .unwrap();
+        c.apply(&CartCommand::Remove { sku: sku("B-1") }, &p)
+            .unwrap();
         assert!(c.lines.is_empty());
-        let e = c.apply(&CartCommand::Remove { sku: sku("B-1") }, &p).unwrap_err();
+        let e = c
+            .apply(&CartCommand::Remove { sku: sku("B-1") }, &p)
+            .unwrap_err();
         assert_eq!((e.status, e.code), (404, "line_not_found"));
         let e = c
-            .apply(&CartCommand::Set { sku: sku("B-1"), quantity: 2 }, &p)
+            .apply(
+                &CartCommand::Set {
+                    sku: sku("B-1"),
+                    quantity: 2,
+                },
+                &p,
+            )
             .unwrap_err();
         assert_eq!(e.status, 404);
     }
@@ -709,7 +835,13 @@ mod tests {
     fn an_unknown_sku_is_404() {
         let mut c = cart();
         let e = c
-            .apply(&CartCommand::Add { sku: sku("NOPE-1"), quantity: 1 }, &[])
+            .apply(
+                &CartCommand::Add {
+                    sku: sku("NOPE-1"),
+                    quantity: 1,
+                },
+                &[],
+            )
             .unwrap_err();
         assert_eq!((e.status, e.code), (404, "sku_not_found"));
     }
@@ -718,16 +850,26 @@ mod tests {
     fn a_checked_out_cart_no_longer_changes() {
         let mut c = cart();
         let p = [priced("A-1", "1.00", 5)];
-        c.apply(&CartCommand::MarkCheckedOut { order_id: 9 }, &p).unwrap();
+        c.apply(&CartCommand::MarkCheckedOut { order_id: 9 }, &p)
+            .unwrap();
         let version = c.version;
-        c.apply(&CartCommand::MarkCheckedOut { order_id: 9 }, &p).unwrap();
+        c.apply(&CartCommand::MarkCheckedOut { order_id: 9 }, &p)
+            .unwrap();
         assert_eq!(c.version, version, "telling it twice changes nothing");
         assert_eq!(
-            c.apply(&CartCommand::MarkCheckedOut { order_id: 10 }, &p).unwrap_err().code,
+            c.apply(&CartCommand::MarkCheckedOut { order_id: 10 }, &p)
+                .unwrap_err()
+                .code,
             "cart_checked_out"
         );
         let e = c
-            .apply(&CartCommand::Add { sku: sku("A-1"), quantity: 1 }, &p)
+            .apply(
+                &CartCommand::Add {
+                    sku: sku("A-1"),
+                    quantity: 1,
+                },
+                &p,
+            )
             .unwrap_err();
         assert_eq!((e.status, e.code), (409, "cart_checked_out"));
         assert!(c.apply(&CartCommand::Get, &p).is_ok());
@@ -747,8 +889,22 @@ mod tests {
     fn totals_are_decimal_strings_with_tax_on_the_subtotal() {
         let mut c = cart();
         let p = [priced("A-1", "1.00", 50), priced("B-1", "0.45", 50)];
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 1 }, &p).unwrap();
-        c.apply(&CartCommand::Add { sku: sku("B-1"), quantity: 2 }, &p).unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 1,
+            },
+            &p,
+        )
+        .unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("B-1"),
+                quantity: 2,
+            },
+            &p,
+        )
+        .unwrap();
         // 1.00 + 0.90 = 1.90; 1.90 * 0.0725 = 0.13775 -> 0.14 (half-up at cents).
         let v = c.to_json(ca());
         assert_eq!(v["subtotal"], "1.90");
@@ -761,8 +917,14 @@ mod tests {
     #[test]
     fn reprice_takes_the_database_price() {
         let mut c = cart();
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 2 }, &[priced("A-1", "1.00", 5)])
-            .unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 2,
+            },
+            &[priced("A-1", "1.00", 5)],
+        )
+        .unwrap();
         c.reprice(&[priced("A-1", "3.00", 5)]);
         assert_eq!(c.to_json(ca())["subtotal"], "6.00");
     }
@@ -770,8 +932,14 @@ mod tests {
     #[test]
     fn carts_round_trip_through_json_storage() {
         let mut c = cart();
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 2 }, &[priced("A-1", "1.10", 5)])
-            .unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 2,
+            },
+            &[priced("A-1", "1.10", 5)],
+        )
+        .unwrap();
         let stored = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<Cart>(&stored).unwrap(), c);
     }
@@ -779,8 +947,14 @@ mod tests {
     #[test]
     fn the_api_view_reads_back_as_the_same_cart() {
         let mut c = cart();
-        c.apply(&CartCommand::Add { sku: sku("A-1"), quantity: 3 }, &[priced("A-1", "1.10", 5)])
-            .unwrap();
+        c.apply(
+            &CartCommand::Add {
+                sku: sku("A-1"),
+                quantity: 3,
+            },
+            &[priced("A-1", "1.10", 5)],
+        )
+        .unwrap();
         assert_eq!(Cart::from_view(&c.to_json(ca()).to_string()).unwrap(), c);
     }
 
@@ -791,16 +965,29 @@ mod tests {
         let (hits, misses) = cache.lookup(1, &[sku("A-1"), sku("B-1")], 2_999.0);
         assert_eq!(hits, vec![priced("A-1", "1.00", 5)]);
         assert_eq!(misses, vec![sku("B-1")]);
-        assert_eq!(cache.lookup(2, &[sku("A-1")], 1_500.0).1, vec![sku("A-1")], "other store");
-        assert_eq!(cache.lookup(1, &[sku("A-1")], 3_000.0).1, vec![sku("A-1")], "expired");
+        assert_eq!(
+            cache.lookup(2, &[sku("A-1")], 1_500.0).1,
+            vec![sku("A-1")],
+            "other store"
+        );
+        assert_eq!(
+            cache.lookup(1, &[sku("A-1")], 3_000.0).1,
+            vec![sku("A-1")],
+            "expired"
+        );
         cache.remember(1, &[priced("A-1", "2.00", 4)], 3_000.0);
-        assert_eq!(cache.lookup(1, &[sku("A-1")], 3_001.0).0[0].unit_price, "2.00".parse().unwrap());
+        assert_eq!(
+            cache.lookup(1, &[sku("A-1")], 3_001.0).0[0].unit_price,
+            "2.00".parse().unwrap()
+        );
     }
 
     #[test]
     fn the_price_cache_stays_bounded() {
         let mut cache = PriceCache::default();
-        let batch: Vec<PricedSku> = (0..1000).map(|i| priced(&format!("S-{i}"), "1.00", 1)).collect();
+        let batch: Vec<PricedSku> = (0..1000)
+            .map(|i| priced(&format!("S-{i}"), "1.00", 1))
+            .collect();
         for store in 0..20 {
             cache.remember(store, &batch, 0.0);
             assert!(cache.entries.len() <= PRICE_CACHE_MAX_ENTRIES);
@@ -811,7 +998,11 @@ mod tests {
 
     #[test]
     fn only_changes_may_use_cached_prices() {
-        assert!(CartCommand::Add { sku: sku("A-1"), quantity: 1 }.may_use_cached_prices());
+        assert!(CartCommand::Add {
+            sku: sku("A-1"),
+            quantity: 1
+        }
+        .may_use_cached_prices());
         assert!(!CartCommand::Get.may_use_cached_prices());
     }
 

@@ -15,7 +15,10 @@ pub const BINDING: &str = "CART_OBJECTS";
 pub async fn send(env: &Env, request: &CartRequest) -> Result<Response, ApiError> {
     let unavailable = |what: &str| {
         worker::console_error!("cart object {what}");
-        ApiError::unavailable("cart_unavailable", "the cart service is unavailable, retry shortly")
+        ApiError::unavailable(
+            "cart_unavailable",
+            "the cart service is unavailable, retry shortly",
+        )
     };
     let namespace = env
         .durable_object(BINDING)
@@ -26,8 +29,7 @@ pub async fn send(env: &Env, request: &CartRequest) -> Result<Response, ApiError
         .map_err(|e| unavailable(&format!("stub: {e}")))?;
     let body = serde_json::to_string(request).map_err(ApiError::internal)?;
     let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_body(Some(body.into()));
+    init.with_method(Method::Post).with_body(Some(body.into()));
     let req = Request::new_with_init("https://cart-object/", &init).map_err(ApiError::internal)?;
     stub.fetch_with_request(req)
         .await

@@ -63,9 +63,21 @@ pub struct ShippingAddress {
 
 impl ShippingAddress {
     fn parse(v: Option<&Value>) -> Result<Self, ApiError> {
-        let bad = |why: &str| ApiError::bad_request("invalid_address", format!("shipping_address: {why}"));
-        let obj = v.and_then(Value::as_object).ok_or_else(|| bad("must be an object"))?;
-        const FIELDS: [&str; 7] = ["name", "line1", "line2", "city", "state", "postal_code", "country"];
+        let bad = |why: &str| {
+            ApiError::bad_request("invalid_address", format!("shipping_address: {why}"))
+        };
+        let obj = v
+            .and_then(Value::as_object)
+            .ok_or_else(|| bad("must be an object"))?;
+        const FIELDS: [&str; 7] = [
+            "name",
+            "line1",
+            "line2",
+            "city",
+            "state",
+            "postal_code",
+            "country",
+        ];
         if let Some(unknown) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(bad(&format!("unknown field {unknown}")));
         }
@@ -93,16 +105,22 @@ impl ShippingAddress {
             postal_code: req("postal_code")?,
             country: req("country")?,
         };
-        if !(address.country.len() == 2 && address.country.bytes().all(|b| b.is_ascii_uppercase())) {
+        if !(address.country.len() == 2 && address.country.bytes().all(|b| b.is_ascii_uppercase()))
+        {
             return Err(bad("country must be an ISO 3166 code such as US"));
         }
         if !((1..=3).contains(&address.state.len())
-            && address.state.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
+            && address
+                .state
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()))
         {
             return Err(bad("state must be a subdivision code such as CA"));
         }
         if address.country == "US" && !is_us_zip(&address.postal_code) {
-            return Err(bad("postal_code must be a US ZIP code: 12345 or 12345-6789"));
+            return Err(bad(
+                "postal_code must be a US ZIP code: 12345 or 12345-6789",
+            ));
         }
         Ok(address)
     }
@@ -126,7 +144,12 @@ fn is_us_zip(s: &str) -> bool {
 }
 
 fn parse_email(v: Option<&Value>) -> Result<String, ApiError> {
-    let bad = || ApiError::bad_request("invalid_email", "email must be an address like name@example.com");
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_email",
+            "email must be an address like name@example.com",
+        )
+    };
     let s = v.and_then(Value::as_str).map(str::trim).ok_or_else(bad)?;
     let (local, domain) = s.split_once('@').ok_or_else(bad)?;
     let ok = (3..=254).contains(&s.len())
@@ -161,11 +184,17 @@ impl CheckoutRequest {
         let v: Value = serde_json::from_slice(body).map_err(|e| {
             ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
         })?;
-        let obj = v
-            .as_object()
-            .ok_or_else(|| ApiError::bad_request("invalid_json", "the body must be a JSON object"))?;
-        const FIELDS: [&str; 6] =
-            ["cart_id", "email", "shipping_address", "region", "date_of_birth", "delivery"];
+        let obj = v.as_object().ok_or_else(|| {
+            ApiError::bad_request("invalid_json", "the body must be a JSON object")
+        })?;
+        const FIELDS: [&str; 6] = [
+            "cart_id",
+            "email",
+            "shipping_address",
+            "region",
+            "date_of_birth",
+            "delivery",
+        ];
         if let Some(unknown) = obj.keys().find(|k| !FIELDS.contains(&k.as_str())) {
             return Err(ApiError::bad_request(
                 "unknown_field",
@@ -180,13 +209,20 @@ impl CheckoutRequest {
         let region = obj
             .get("region")
             .and_then(Value::as_str)
-            .ok_or_else(|| ApiError::bad_request("invalid_region", "region is required, e.g. US-CA"))
+            .ok_or_else(|| {
+                ApiError::bad_request("invalid_region", "region is required, e.g. US-CA")
+            })
             .and_then(RegionCode::parse)?;
         let date_of_birth = match obj.get("date_of_birth") {
             None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
-                ApiError::bad_request("invalid_date_of_birth", "date_of_birth must be YYYY-MM-DD")
-            })?),
+            Some(Value::String(s)) => {
+                Some(NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_date_of_birth",
+                        "date_of_birth must be YYYY-MM-DD",
+                    )
+                })?)
+            }
             Some(_) => {
                 return Err(ApiError::bad_request(
                     "invalid_date_of_birth",
@@ -225,11 +261,17 @@ pub fn prepare(
     if cart.region != req.region.as_str() || region.code != req.region {
         return Err(ApiError::unprocessable(
             "region_mismatch",
-            format!("the cart was opened for {}, not {}", cart.region, req.region),
+            format!(
+                "the cart was opened for {}, not {}",
+                cart.region, req.region
+            ),
         ));
     }
     if cart.status == CartStatus::Open && cart.lines.is_empty() {
-        return Err(ApiError::unprocessable("empty_cart", "the cart has no lines"));
+        return Err(ApiError::unprocessable(
+            "empty_cart",
+            "the cart has no lines",
+        ));
     }
     let addr = &req.shipping_address;
     if addr.country != req.region.country() || addr.state != req.region.subdivision() {
@@ -323,7 +365,9 @@ pub const RELEASE_MAX_BATCHES_PER_RUN: usize = 50;
 pub fn release_expired() -> Statement {
     let mut s = Statement::new();
     let batch = s.bind(RELEASE_BATCH.to_string());
-    s.push_sql(&format!("SELECT release_expired_reservations({batch}::int)::text"));
+    s.push_sql(&format!(
+        "SELECT release_expired_reservations({batch}::int)::text"
+    ));
     s
 }
 
@@ -366,7 +410,10 @@ pub fn read_outcome(answer: &str) -> Result<PlacedOrder, ApiError> {
 
 /// The answer for a retry whose key is already stored (`stored_response`'s
 /// row), or `None` when the key was never used.
-pub fn replay(row: Option<&[Option<String>]>, req: &CheckoutRequest) -> Result<Option<PlacedOrder>, ApiError> {
+pub fn replay(
+    row: Option<&[Option<String>]>,
+    req: &CheckoutRequest,
+) -> Result<Option<PlacedOrder>, ApiError> {
     let Some(row) = row else { return Ok(None) };
     let col = |i: usize| row.get(i).and_then(|c| c.as_deref()).unwrap_or_default();
     if col(0) != req.fingerprint {
@@ -390,7 +437,12 @@ fn key_reused() -> ApiError {
 
 /// The codes `place_order` may refuse with, as the API's static codes.
 fn refusal(err: &Map<String, Value>) -> ApiError {
-    let text = |k: &str| err.get(k).and_then(Value::as_str).unwrap_or_default().to_string();
+    let text = |k: &str| {
+        err.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
     let code: &'static str = match text("code").as_str() {
         "out_of_stock" => "out_of_stock",
         "price_changed" => "price_changed",
@@ -446,7 +498,14 @@ mod tests {
                 currency: "USD".into(),
                 available: 99,
             };
-            c.apply(&CartCommand::Add { sku: p.sku.clone(), quantity: *qty }, &[p]).unwrap();
+            c.apply(
+                &CartCommand::Add {
+                    sku: p.sku.clone(),
+                    quantity: *qty,
+                },
+                &[p],
+            )
+            .unwrap();
         }
         c
     }
@@ -472,7 +531,12 @@ mod tests {
     fn the_fingerprint_ignores_formatting_but_not_content() {
         let a = parse(&body()).unwrap().fingerprint;
         let spaced = serde_json::to_string_pretty(&body()).unwrap();
-        assert_eq!(CheckoutRequest::parse(spaced.as_bytes()).unwrap().fingerprint, a);
+        assert_eq!(
+            CheckoutRequest::parse(spaced.as_bytes())
+                .unwrap()
+                .fingerprint,
+            a
+        );
         let mut other = body();
         other["email"] = json!("eve@example.com");
         assert_ne!(parse(&other).unwrap().fingerprint, a);
@@ -493,9 +557,15 @@ mod tests {
         assert_eq!(with("email", Value::Null), "invalid_email");
         assert_eq!(with("region", json!("California")), "invalid_region");
         assert_eq!(with("cart_id", json!("../etc")), "cart_not_found");
-        assert_eq!(with("date_of_birth", json!("01/05/1990")), "invalid_date_of_birth");
+        assert_eq!(
+            with("date_of_birth", json!("01/05/1990")),
+            "invalid_date_of_birth"
+        );
         assert_eq!(with("delivery", json!("tomorrow")), "invalid_delivery");
-        assert_eq!(with("shipping_address", json!("1 Main St")), "invalid_address");
+        assert_eq!(
+            with("shipping_address", json!("1 Main St")),
+            "invalid_address"
+        );
         assert_eq!(with("extra", json!(1)), "unknown_field");
         let mut b = body();
         b["shipping_address"]["postal_code"] = json!("9411");
@@ -503,16 +573,28 @@ mod tests {
         b["shipping_address"]["postal_code"] = json!("94110");
         b["shipping_address"]["line1"] = json!("   ");
         assert_eq!(parse(&b).unwrap_err().code, "invalid_address");
-        assert_eq!(CheckoutRequest::parse(b"{not json").unwrap_err().code, "invalid_json");
-        assert_eq!(CheckoutRequest::parse(b"[1]").unwrap_err().code, "invalid_json");
+        assert_eq!(
+            CheckoutRequest::parse(b"{not json").unwrap_err().code,
+            "invalid_json"
+        );
+        assert_eq!(
+            CheckoutRequest::parse(b"[1]").unwrap_err().code,
+            "invalid_json"
+        );
     }
 
     #[test]
     fn idempotency_keys_are_required_and_bounded() {
-        assert_eq!(IdempotencyKey::parse(None).unwrap_err().code, "idempotency_key_required");
+        assert_eq!(
+            IdempotencyKey::parse(None).unwrap_err().code,
+            "idempotency_key_required"
+        );
         assert!(IdempotencyKey::parse(Some("550e8400-e29b-41d4-a716-446655440000")).is_ok());
         for bad in ["", "has space", &"k".repeat(256), "tab\t"] {
-            assert_eq!(IdempotencyKey::parse(Some(bad)).unwrap_err().code, "invalid_idempotency_key");
+            assert_eq!(
+                IdempotencyKey::parse(Some(bad)).unwrap_err().code,
+                "invalid_idempotency_key"
+            );
         }
     }
 
@@ -524,11 +606,17 @@ mod tests {
         let ca = regions.get(&req.region).unwrap();
         let p = prepare(&req, &key(), &cart, ca, noon_in_sf()).unwrap();
         // 20.50 * 0.0725 = 1.48625 -> 1.49
-        assert_eq!(p["response"]["totals"], json!({"subtotal": "20.50", "tax": "1.49", "total": "21.99"}));
+        assert_eq!(
+            p["response"]["totals"],
+            json!({"subtotal": "20.50", "tax": "1.49", "total": "21.99"})
+        );
         assert_eq!(p["lines"][0]["line_total"], "20.00");
         assert_eq!(p["delivery"]["window_start"], "2026-06-10T19:00:00Z");
         assert_eq!(p["age"]["minimum_age"], 21);
-        assert!(p.to_string().find("1990").is_none(), "the birth date is never stored");
+        assert!(
+            p.to_string().find("1990").is_none(),
+            "the birth date is never stored"
+        );
     }
 
     #[test]
@@ -541,10 +629,21 @@ mod tests {
 
         let e = prepare(&req, &key(), &cart_with("US-CA", &[]), ca, noon_in_sf()).unwrap_err();
         assert_eq!((e.status, e.code), (422, "empty_cart"));
-        let e = prepare(&req, &key(), &cart_with("US-CO", &[("A-1", "1.00", 1)]), ca, noon_in_sf())
-            .unwrap_err();
+        let e = prepare(
+            &req,
+            &key(),
+            &cart_with("US-CO", &[("A-1", "1.00", 1)]),
+            ca,
+            noon_in_sf(),
+        )
+        .unwrap_err();
         assert_eq!(e.code, "region_mismatch");
-        assert_eq!(prepare(&req, &key(), &cart, co, noon_in_sf()).unwrap_err().code, "region_mismatch");
+        assert_eq!(
+            prepare(&req, &key(), &cart, co, noon_in_sf())
+                .unwrap_err()
+                .code,
+            "region_mismatch"
+        );
 
         let mut b = body();
         b["shipping_address"]["state"] = json!("NV");
@@ -576,16 +675,27 @@ mod tests {
         let req = parse(&b).unwrap();
         let wa = regions.get(&req.region).unwrap();
         // 19:00 UTC is noon in Seattle: open.
-        let p = prepare(&req, &key(), &cart_with("US-WA", &[("A-1", "10.10", 1)]), wa, noon_in_sf()).unwrap();
+        let p = prepare(
+            &req,
+            &key(),
+            &cart_with("US-WA", &[("A-1", "10.10", 1)]),
+            wa,
+            noon_in_sf(),
+        )
+        .unwrap();
         // 10.10 * 0.065 = 0.6565 -> 0.66; no age check in this region.
-        assert_eq!(p["response"]["totals"], json!({"subtotal": "10.10", "tax": "0.66", "total": "10.76"}));
+        assert_eq!(
+            p["response"]["totals"],
+            json!({"subtotal": "10.10", "tax": "0.66", "total": "10.76"})
+        );
         assert_eq!(p["age"], Value::Null);
         assert_eq!(p["delivery"]["rescheduled"], false);
     }
 
     #[test]
     fn outcomes_map_to_api_answers() {
-        let ok = read_outcome(r#"{"status":201,"replayed":false,"response":{"order_id":7}}"#).unwrap();
+        let ok =
+            read_outcome(r#"{"status":201,"replayed":false,"response":{"order_id":7}}"#).unwrap();
         assert_eq!((ok.status, ok.replayed, ok.order_id), (201, false, Some(7)));
         let e = read_outcome(
             r#"{"error":{"status":409,"code":"out_of_stock","message":"only 2","sku":"A-1","available":2}}"#,
@@ -593,7 +703,8 @@ mod tests {
         .unwrap_err();
         assert_eq!((e.status, e.code), (409, "out_of_stock"));
         assert_eq!(e.details.unwrap()["available"], 2);
-        let e = read_outcome(r#"{"error":{"status":422,"code":"idempotency_key_reused"}}"#).unwrap_err();
+        let e = read_outcome(r#"{"error":{"status":422,"code":"idempotency_key_reused"}}"#)
+            .unwrap_err();
         assert_eq!(e.status, 422);
     }
 }

@@ -199,19 +199,19 @@ impl<'a> Db<'a> {
             .map_err(|_| ApiError::internal("the DB binding is missing"))?;
         with_client(&hd, PRIMARY_CONNECT_TIMEOUT, work)
             .await
-        .map_err(|e| match e {
-            DbError::Connect(detail) => {
-                console_error!("primary unavailable: {detail}");
-                ApiError::unavailable(
-                    "database_unavailable",
-                    "the database is unavailable, retry shortly",
-                )
-            }
-            DbError::Query(err) => {
-                console_error!("query failed: {err:?}");
-                ApiError::internal("query failed")
-            }
-        })
+            .map_err(|e| match e {
+                DbError::Connect(detail) => {
+                    console_error!("primary unavailable: {detail}");
+                    ApiError::unavailable(
+                        "database_unavailable",
+                        "the database is unavailable, retry shortly",
+                    )
+                }
+                DbError::Query(err) => {
+                    console_error!("query failed: {err:?}");
+                    ApiError::internal("query failed")
+                }
+            })
     }
 
     /// One statement, one round trip: `query_typed` sends Parse/Bind/Execute

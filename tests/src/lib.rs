@@ -124,7 +124,12 @@ pub fn get_uncached(path: &str) -> Reply {
 
 pub fn get_uncached_with(path: &str, headers: &[(&str, &str)]) -> Reply {
     let sep = if path.contains('?') { '&' } else { '?' };
-    request("GET", &format!("{path}{sep}_={}", unique("")), headers, None)
+    request(
+        "GET",
+        &format!("{path}{sep}_={}", unique("")),
+        headers,
+        None,
+    )
 }
 
 /// Runs `scripts/db <args>` (stop/start the replica in failure tests).
@@ -177,7 +182,11 @@ pub fn unique(prefix: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_nanos();
-    format!("{prefix}{:X}{n:X}{:X}", nanos % 0xFFFF_FFFF_FFFF, std::process::id() % 0xFFFF)
+    format!(
+        "{prefix}{:X}{n:X}{:X}",
+        nanos % 0xFFFF_FFFF_FFFF,
+        std::process::id() % 0xFFFF
+    )
 }
 
 /// New SKUs of one new product, each at `price` with `stock` as
@@ -238,7 +247,11 @@ pub fn stock_of(sku: &str) -> Vec<(i64, i32, i32)> {
 
 /// A new cart for a store, checked to be 201.
 pub fn new_cart(store_id: i64, region: &str) -> String {
-    let r = post_json("/cart", &serde_json::json!({"store_id": store_id, "region": region}), &[]);
+    let r = post_json(
+        "/cart",
+        &serde_json::json!({"store_id": store_id, "region": region}),
+        &[],
+    );
     assert_eq!(r.status, 201, "create cart: {}", r.body);
     r.json()["id"].as_str().unwrap().to_string()
 }
@@ -286,16 +299,32 @@ pub fn kv_list(binding: &str, prefix: &str) -> Value {
     let out = Command::new(format!("{root}/node_modules/.bin/wrangler"))
         .current_dir(root)
         .args([
-            "kv", "key", "list", "--binding", binding, "--local", "--prefix", prefix,
-            "--persist-to", ".local/wrangler", "-c", "functions/cart/wrangler.toml",
+            "kv",
+            "key",
+            "list",
+            "--binding",
+            binding,
+            "--local",
+            "--prefix",
+            prefix,
+            "--persist-to",
+            ".local/wrangler",
+            "-c",
+            "functions/cart/wrangler.toml",
         ])
         .env("WRANGLER_SEND_METRICS", "false")
         .env("XDG_CONFIG_HOME", format!("{root}/.local/xdg"))
         .env("WRANGLER_LOG_PATH", format!("{root}/.local/logs/wrangler"))
         .output()
         .expect("run wrangler kv key list");
-    assert!(out.status.success(), "wrangler kv key list: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "wrangler kv key list: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    let start = text.find('[').unwrap_or_else(|| panic!("no JSON list in: {text}"));
+    let start = text
+        .find('[')
+        .unwrap_or_else(|| panic!("no JSON list in: {text}"));
     serde_json::from_str(&text[start..]).unwrap_or_else(|e| panic!("{e}: {text}"))
 }

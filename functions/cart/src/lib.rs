@@ -76,16 +76,32 @@ async fn route(req: &mut Request, env: &Env) -> std::result::Result<Response, Ap
             let quantity = parse_quantity(json_body(req).await?.get("quantity"), true)?;
             (id, CartCommand::Set { sku, quantity })
         }
-        (Method::Delete, ["cart", id, "items", sku]) => {
-            (CartId::parse(id)?, CartCommand::Remove { sku: Sku::parse(sku)? })
-        }
+        (Method::Delete, ["cart", id, "items", sku]) => (
+            CartId::parse(id)?,
+            CartCommand::Remove {
+                sku: Sku::parse(sku)?,
+            },
+        ),
         (_, ["cart"] | ["cart", _] | ["cart", _, "items"] | ["cart", _, "items", _]) => {
             return Err(ApiError::method_not_allowed(method.as_ref()))
         }
-        _ => return Err(ApiError::not_found("not_found", format!("no route for {path}"))),
+        _ => {
+            return Err(ApiError::not_found(
+                "not_found",
+                format!("no route for {path}"),
+            ))
+        }
     };
     let if_match = req.headers().get("if-match").ok().flatten();
-    cart_object::send(env, &CartRequest { cart_id: id, command, if_match }).await
+    cart_object::send(
+        env,
+        &CartRequest {
+            cart_id: id,
+            command,
+            if_match,
+        },
+    )
+    .await
 }
 
 /// `POST /cart`: the store must exist and be in the region asked for. Its
@@ -101,7 +117,12 @@ async fn create(req: &mut Request, env: &Env) -> std::result::Result<Response, A
         })?;
     let region_code = match body.get("region").and_then(Value::as_str) {
         Some(r) => RegionCode::parse(r)?,
-        None => return Err(ApiError::bad_request("invalid_region", "region is required, e.g. US-CA")),
+        None => {
+            return Err(ApiError::bad_request(
+                "invalid_region",
+                "region is required, e.g. US-CA",
+            ))
+        }
     };
     let region = Regions::builtin().get(&region_code)?;
 
@@ -125,10 +146,19 @@ async fn create(req: &mut Request, env: &Env) -> std::result::Result<Response, A
         region: region_code.to_string(),
         currency: region.currency.as_str().to_string(),
     };
-    let request = CartRequest { cart_id: id.clone(), command, if_match: None };
+    let request = CartRequest {
+        cart_id: id.clone(),
+        command,
+        if_match: None,
+    };
     let mut answer = cart_object::send(env, &request).await?;
     let status = answer.status_code();
-    let etag = answer.headers().get("etag").ok().flatten().unwrap_or_default();
+    let etag = answer
+        .headers()
+        .get("etag")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     let body = answer.text().await.map_err(ApiError::internal)?;
     let mut resp = respond::json(status, body);
     let headers = resp.headers_mut();
@@ -149,7 +179,10 @@ async fn json_body(req: &mut Request) -> std::result::Result<Value, ApiError> {
     if v.is_object() {
         Ok(v)
     } else {
-        Err(ApiError::bad_request("invalid_json", "the body must be a JSON object"))
+        Err(ApiError::bad_request(
+            "invalid_json",
+            "the body must be a JSON object",
+        ))
     }
 }
 
@@ -185,7 +218,11 @@ impl DurableObject for CartObject {
     async fn fetch(&self, mut req: Request) -> Result<Response> {
         let request: CartRequest = match req.json().await {
             Ok(r) => r,
-            Err(e) => return Ok(respond::error(&ApiError::internal(format!("bad cart request: {e}")))),
+            Err(e) => {
+                return Ok(respond::error(&ApiError::internal(format!(
+                    "bad cart request: {e}"
+                ))))
+            }
         };
         let _turn = self.turn.lock().await;
         let db = Db::new(&self.env);
@@ -231,15 +268,29 @@ impl CartObject {
     ) -> std::result::Result<(u16, Cart), ApiError> {
         let command = request.command.clone();
         let (mut cart, status) = match &command {
-            CartCommand::Create { store_id, region, currency } => {
+            CartCommand::Create {
+                store_id,
+                region,
+                currency,
+            } => {
                 if self.load(&request.cart_id).await?.is_some() {
                     // 128 random bits do not collide; this would be a bug.
                     return Err(ApiError::internal("cart id already in use"));
                 }
-                let cart = Cart::new(request.cart_id.clone(), *store_id, region.clone(), currency.clone());
+                let cart = Cart::new(
+                    request.cart_id.clone(),
+                    *store_id,
+                    region.clone(),
+                    currency.clone(),
+                );
                 (cart, 201)
             }
-            _ => (self.load(&request.cart_id).await?.ok_or_else(cart_not_found)?, 200),
+            _ => (
+                self.load(&request.cart_id)
+                    .await?
+                    .ok_or_else(cart_not_found)?,
+                200,
+            ),
         };
         if command.changes_cart() {
             cart.check_if_match(request.if_match.as_deref())?;
@@ -247,7 +298,8 @@ impl CartObject {
         // Prices and stock from the database, one statement, for every line
         // and the SKU being added. A checked-out cart keeps its order's prices.
         let skus = cart.skus_to_price(&command);
-        let needs_prices = cart.status == CartStatus::Open && !skus.is_empty() && command.reprices();
+        let needs_prices =
+            cart.status == CartStatus::Open && !skus.is_empty() && command.reprices();
         let priced = if needs_prices {
             price(db, cart.store_id, &skus, command.may_use_cached_prices()).await?
         } else {
@@ -264,7 +316,9 @@ impl CartObject {
     }
 
     fn answer(&self, status: u16, cart: &Cart) -> Response {
-        let body = match RegionCode::parse(&cart.region).and_then(|c| Regions::builtin().get(&c).cloned()) {
+        let body = match RegionCode::parse(&cart.region)
+            .and_then(|c| Regions::builtin().get(&c).cloned())
+        {
             Ok(region) => cart.to_json(&region).to_string(),
             Err(e) => return respond::error(&e),
         };
@@ -287,8 +341,15 @@ impl CartObject {
         self.dirty.set(cart.is_some());
         if cart.is_none() {
             let flushed: Option<u64> = storage.get(FLUSHED_KEY).await.map_err(storage_error)?;
-            let kv = self.env.kv(KV_BINDING).map_err(|e| ApiError::internal(e.to_string()))?;
-            cart = kv.get(&kv_key(id)).json().await.map_err(|e| ApiError::internal(e.to_string()))?;
+            let kv = self
+                .env
+                .kv(KV_BINDING)
+                .map_err(|e| ApiError::internal(e.to_string()))?;
+            cart = kv
+                .get(&kv_key(id))
+                .json()
+                .await
+                .map_err(|e| ApiError::internal(e.to_string()))?;
             let kv_version = cart.as_ref().map_or(0, |c: &Cart| c.version);
             if flushed.is_some_and(|v| v > kv_version) {
                 // We wrote a newer copy than KV shows here yet (KV takes up to a

@@ -36,7 +36,11 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     Ok(resp)
 }
 
-async fn route(req: &mut Request, env: &Env, db: &Db<'_>) -> std::result::Result<Response, ApiError> {
+async fn route(
+    req: &mut Request,
+    env: &Env,
+    db: &Db<'_>,
+) -> std::result::Result<Response, ApiError> {
     let path = req.path();
     match (req.method(), path.as_str()) {
         (Method::Post, "/checkout") => place(req, env, db).await,
@@ -44,12 +48,25 @@ async fn route(req: &mut Request, env: &Env, db: &Db<'_>) -> std::result::Result
             release_expired(db).await
         }
         (_, "/checkout") => Err(ApiError::method_not_allowed(req.method().as_ref())),
-        _ => Err(ApiError::not_found("not_found", format!("no route for {path}"))),
+        _ => Err(ApiError::not_found(
+            "not_found",
+            format!("no route for {path}"),
+        )),
     }
 }
 
-async fn place(req: &mut Request, env: &Env, db: &Db<'_>) -> std::result::Result<Response, ApiError> {
-    let key = IdempotencyKey::parse(req.headers().get("idempotency-key").ok().flatten().as_deref())?;
+async fn place(
+    req: &mut Request,
+    env: &Env,
+    db: &Db<'_>,
+) -> std::result::Result<Response, ApiError> {
+    let key = IdempotencyKey::parse(
+        req.headers()
+            .get("idempotency-key")
+            .ok()
+            .flatten()
+            .as_deref(),
+    )?;
     let body = req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "the request body could not be read")
     })?;
@@ -109,7 +126,10 @@ async fn load_cart(env: &Env, request: &CheckoutRequest) -> std::result::Result<
     }
     if status != 200 {
         worker::console_error!("cart object answered {status}: {text}");
-        return Err(ApiError::unavailable("cart_unavailable", "the cart could not be read, retry shortly"));
+        return Err(ApiError::unavailable(
+            "cart_unavailable",
+            "the cart could not be read, retry shortly",
+        ));
     }
     Cart::from_view(&text)
 }
@@ -124,7 +144,9 @@ async fn close_cart(env: &Env, request: &CheckoutRequest, order_id: i64) {
     };
     match cart_object::send(env, &close).await {
         Ok(resp) if resp.status_code() == 200 => {}
-        Ok(resp) => worker::console_warn!("closing cart {}: {}", request.cart_id, resp.status_code()),
+        Ok(resp) => {
+            worker::console_warn!("closing cart {}: {}", request.cart_id, resp.status_code())
+        }
         Err(e) => worker::console_warn!("closing cart {}: {e}", request.cart_id),
     }
 }
@@ -143,12 +165,18 @@ fn answer(placed: &PlacedOrder) -> Response {
 /// allows it (`TEST_CLOCK=enabled` in .dev.vars, never deployed), the
 /// `x-test-now` header, so tests can stand at 07:59 local time.
 fn clock(req: &Request, env: &Env) -> std::result::Result<DateTime<Utc>, ApiError> {
-    let test_clock = env.var("TEST_CLOCK").map(|v| v.to_string()).unwrap_or_default() == "enabled";
+    let test_clock = env
+        .var("TEST_CLOCK")
+        .map(|v| v.to_string())
+        .unwrap_or_default()
+        == "enabled";
     if test_clock {
         if let Some(at) = req.headers().get("x-test-now").ok().flatten() {
             return DateTime::parse_from_rfc3339(&at)
                 .map(|t| t.with_timezone(&Utc))
-                .map_err(|_| ApiError::bad_request("invalid_test_clock", "x-test-now must be RFC 3339"));
+                .map_err(|_| {
+                    ApiError::bad_request("invalid_test_clock", "x-test-now must be RFC 3339")
+                });
         }
     }
     DateTime::from_timestamp_millis(Date::now().as_millis() as i64)

@@ -8,7 +8,10 @@ use integration::{add_item, post_json};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let count: usize = args.first().and_then(|c| c.parse().ok()).expect("usage: bench_carts COUNT SKU...");
+    let count: usize = args
+        .first()
+        .and_then(|c| c.parse().ok())
+        .expect("usage: bench_carts COUNT SKU...");
     let skus: Vec<String> = args[1..].to_vec();
     assert!(!skus.is_empty(), "usage: bench_carts COUNT SKU...");
     let threads = 16;
@@ -38,11 +41,20 @@ fn main() {
 /// A new cart, retrying the explicit "retry shortly" answer (503) a few times.
 fn create_cart() -> String {
     for attempt in 0.. {
-        let r = post_json("/cart", &serde_json::json!({"store_id": 1, "region": "US-CA"}), &[]);
+        let r = post_json(
+            "/cart",
+            &serde_json::json!({"store_id": 1, "region": "US-CA"}),
+            &[],
+        );
         if r.status == 201 {
             return r.json()["id"].as_str().unwrap().to_string();
         }
-        assert!(r.status == 503 && attempt < 5, "create cart: {} {}", r.status, r.body);
+        assert!(
+            r.status == 503 && attempt < 5,
+            "create cart: {} {}",
+            r.status,
+            r.body
+        );
         std::thread::sleep(std::time::Duration::from_millis(200));
     }
     unreachable!()
