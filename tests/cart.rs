@@ -338,8 +338,15 @@ fn carts_rest_in_kv_with_a_thirty_day_expiry() {
     let cart = cart_with(1, "US-CA", &sku, 2);
     // The object copies the cart to KV about ten seconds after a change.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let mut last_error = String::new();
     loop {
-        let listed = kv_list("CARTS", &format!("cart:{cart}"));
+        let listed = match kv_list("CARTS", &format!("cart:{cart}")) {
+            Ok(listed) => listed,
+            Err(e) => {
+                last_error = e;
+                serde_json::Value::Null
+            }
+        };
         if let Some(entry) = listed.as_array().and_then(|a| a.first()) {
             let expiration = entry["expiration"].as_i64().expect("an expiration");
             let now = std::time::SystemTime::now()
@@ -352,11 +359,13 @@ fn carts_rest_in_kv_with_a_thirty_day_expiry() {
                 "expires in {} s, not 30 days",
                 expiration - now
             );
+            let c = get(&format!("/cart/{cart}")).json();
+            assert_eq!(c["lines"][0]["quantity"], 2, "still served after the move");
             break;
         }
         assert!(
             std::time::Instant::now() < deadline,
-            "cart never reached KV"
+            "cart never reached KV (last wrangler error: {last_error})"
         );
         std::thread::sleep(std::time::Duration::from_millis(500));
     }

@@ -267,7 +267,15 @@ pub fn prepare(
             ),
         ));
     }
-    if cart.status == CartStatus::Open && cart.lines.is_empty() {
+    if cart.status == CartStatus::CheckedOut {
+        // A retry of the checkout that closed it gets its stored answer instead
+        // (the caller looks the key up when a checkout is refused).
+        return Err(ApiError::conflict(
+            "cart_already_checked_out",
+            "this cart has already been checked out",
+        ));
+    }
+    if cart.lines.is_empty() {
         return Err(ApiError::unprocessable(
             "empty_cart",
             "the cart has no lines",
@@ -629,6 +637,12 @@ mod tests {
 
         let e = prepare(&req, &key(), &cart_with("US-CA", &[]), ca, noon_in_sf()).unwrap_err();
         assert_eq!((e.status, e.code), (422, "empty_cart"));
+        let mut closed = cart.clone();
+        closed
+            .apply(&CartCommand::MarkCheckedOut { order_id: 1 }, &[])
+            .unwrap();
+        let e = prepare(&req, &key(), &closed, ca, noon_in_sf()).unwrap_err();
+        assert_eq!((e.status, e.code), (409, "cart_already_checked_out"));
         let e = prepare(
             &req,
             &key(),

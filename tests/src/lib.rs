@@ -293,8 +293,9 @@ pub fn concurrently<T: Send + 'static>(
 
 /// Keys of the local KV namespace bound as `binding` in the cart worker, as
 /// `wrangler kv key list` prints them (name, expiration), read from the same
-/// persisted state that `scripts/dev` serves.
-pub fn kv_list(binding: &str, prefix: &str) -> Value {
+/// persisted state that `scripts/dev` serves. Err when wrangler fails (the
+/// running stack may hold the local database busy for a moment).
+pub fn kv_list(binding: &str, prefix: &str) -> Result<Value, String> {
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/..");
     let out = Command::new(format!("{root}/node_modules/.bin/wrangler"))
         .current_dir(root)
@@ -316,15 +317,13 @@ pub fn kv_list(binding: &str, prefix: &str) -> Value {
         .env("XDG_CONFIG_HOME", format!("{root}/.local/xdg"))
         .env("WRANGLER_LOG_PATH", format!("{root}/.local/logs/wrangler"))
         .output()
-        .expect("run wrangler kv key list");
-    assert!(
-        out.status.success(),
-        "wrangler kv key list: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .map_err(|e| format!("run wrangler: {e}"))?;
     let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!("{text}{}", String::from_utf8_lossy(&out.stderr)));
+    }
     let start = text
         .find('[')
-        .unwrap_or_else(|| panic!("no JSON list in: {text}"));
-    serde_json::from_str(&text[start..]).unwrap_or_else(|e| panic!("{e}: {text}"))
+        .ok_or_else(|| format!("no JSON list in: {text}"))?;
+    serde_json::from_str(&text[start..]).map_err(|e| format!("{e}: {text}"))
 }
