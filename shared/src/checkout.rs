@@ -17,8 +17,23 @@ use crate::regions::{DeliveryRequest, Region, RegionCode};
 use crate::sql::Statement;
 use crate::ApiError;
 
-/// How long reserved stock waits for payment before the cron gives it back.
-pub const RESERVATION_MINUTES: u32 = 15;
+/// How long reserved stock waits for payment before the cron gives it back,
+/// unless the checkout worker's `RESERVATION_MINUTES` variable says otherwise.
+pub const DEFAULT_RESERVATION_MINUTES: u32 = 15;
+
+/// The `RESERVATION_MINUTES` setting: 1 minute to 1 day; anything else is a
+/// deployment mistake, reported, and the default is used.
+pub fn reservation_minutes(setting: Option<&str>) -> Result<u32, String> {
+    match setting {
+        None => Ok(DEFAULT_RESERVATION_MINUTES),
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|m| (1..=1440).contains(m))
+            .ok_or_else(|| format!("RESERVATION_MINUTES={v:?} is not 1-1440")),
+    }
+}
 
 /// The client's `Idempotency-Key`: required on checkout, 1-255 visible ASCII
 /// characters (a UUID is typical).
@@ -257,6 +272,7 @@ pub fn prepare(
     cart: &Cart,
     region: &Region,
     now: DateTime<Utc>,
+    reservation_minutes: u32,
 ) -> Result<Value, ApiError> {
     if cart.region != req.region.as_str() || region.code != req.region {
         return Err(ApiError::unprocessable(
@@ -350,7 +366,7 @@ pub fn prepare(
         "total": money(totals.total),
         "delivery": delivery_json,
         "age": age.map(|a| json!({ "minimum_age": a.minimum_age, "verified_at": time(a.verified_at) })),
-        "reservation_minutes": RESERVATION_MINUTES,
+        "reservation_minutes": reservation_minutes,
         "response": response,
     }))
 }
@@ -612,7 +628,7 @@ mod tests {
         let req = parse(&body()).unwrap();
         let cart = cart_with("US-CA", &[("A-1", "10.00", 2), ("B-1", "0.50", 1)]);
         let ca = regions.get(&req.region).unwrap();
-        let p = prepare(&req, &key(), &cart, ca, noon_in_sf()).unwrap();
+        let p = prepare(&req, &key(), &cart, ca, noon_in_sf(), 15).unwrap();
         // 20.50 * 0.0725 = 1.48625 -> 1.49
         assert_eq!(
             p["response"]["totals"],
@@ -635,13 +651,13 @@ mod tests {
         let co = regions.get(&RegionCode::parse("US-CO").unwrap()).unwrap();
         let cart = cart_with("US-CA", &[("A-1", "10.00", 1)]);
 
-        let e = prepare(&req, &key(), &cart_with("US-CA", &[]), ca, noon_in_sf()).unwrap_err();
+        let e = prepare(&req, &key(), &cart_with("US-CA", &[]), ca, noon_in_sf(), 15).unwrap_err();
         assert_eq!((e.status, e.code), (422, "empty_cart"));
         let mut closed = cart.clone();
         closed
             .apply(&CartCommand::MarkCheckedOut { order_id: 1 }, &[])
             .unwrap();
-        let e = prepare(&req, &key(), &closed, ca, noon_in_sf()).unwrap_err();
+        let e = prepare(&req, &key(), &closed, ca, noon_in_sf(), 15).unwrap_err();
         assert_eq!((e.status, e.code), (409, "cart_already_checked_out"));
         let e = prepare(
             &req,
@@ -649,11 +665,12 @@ mod tests {
             &cart_with("US-CO", &[("A-1", "1.00", 1)]),
             ca,
             noon_in_sf(),
+            15,
         )
         .unwrap_err();
         assert_eq!(e.code, "region_mismatch");
         assert_eq!(
-            prepare(&req, &key(), &cart, co, noon_in_sf())
+            prepare(&req, &key(), &cart, co, noon_in_sf(), 15)
                 .unwrap_err()
                 .code,
             "region_mismatch"
@@ -661,12 +678,12 @@ mod tests {
 
         let mut b = body();
         b["shipping_address"]["state"] = json!("NV");
-        let e = prepare(&parse(&b).unwrap(), &key(), &cart, ca, noon_in_sf()).unwrap_err();
+        let e = prepare(&parse(&b).unwrap(), &key(), &cart, ca, noon_in_sf(), 15).unwrap_err();
         assert_eq!(e.code, "address_outside_region");
 
         let mut b = body();
         b["date_of_birth"] = json!("2010-01-01");
-        let e = prepare(&parse(&b).unwrap(), &key(), &cart, ca, noon_in_sf()).unwrap_err();
+        let e = prepare(&parse(&b).unwrap(), &key(), &cart, ca, noon_in_sf(), 15).unwrap_err();
         assert_eq!((e.status, e.code), (422, "age_verification_failed"));
     }
 
@@ -695,6 +712,7 @@ mod tests {
             &cart_with("US-WA", &[("A-1", "10.10", 1)]),
             wa,
             noon_in_sf(),
+            15,
         )
         .unwrap();
         // 10.10 * 0.065 = 0.6565 -> 0.66; no age check in this region.
@@ -704,6 +722,20 @@ mod tests {
         );
         assert_eq!(p["age"], Value::Null);
         assert_eq!(p["delivery"]["rescheduled"], false);
+    }
+
+    #[test]
+    fn the_reservation_time_is_a_setting_with_a_default() {
+        assert_eq!(reservation_minutes(None), Ok(15));
+        assert_eq!(reservation_minutes(Some("30")), Ok(30));
+        for bad in ["0", "1441", "-5", "soon", ""] {
+            assert!(reservation_minutes(Some(bad)).is_err(), "{bad}");
+        }
+        let req = parse(&body()).unwrap();
+        let ca = Regions::builtin().get(&req.region).unwrap();
+        let cart = cart_with("US-CA", &[("A-1", "1.00", 1)]);
+        let p = prepare(&req, &key(), &cart, ca, noon_in_sf(), 30).unwrap();
+        assert_eq!(p["reservation_minutes"], 30);
     }
 
     #[test]

@@ -109,7 +109,12 @@ async fn prepare(
 ) -> std::result::Result<serde_json::Value, ApiError> {
     let region = Regions::builtin().get(&request.region)?;
     let cart = load_cart(env, request).await?;
-    checkout::prepare(request, key, &cart, region, now)
+    let setting = env.var("RESERVATION_MINUTES").ok().map(|v| v.to_string());
+    let minutes = checkout::reservation_minutes(setting.as_deref()).unwrap_or_else(|e| {
+        worker::console_error!("{e}; using {}", checkout::DEFAULT_RESERVATION_MINUTES);
+        checkout::DEFAULT_RESERVATION_MINUTES
+    });
+    checkout::prepare(request, key, &cart, region, now, minutes)
 }
 
 async fn load_cart(env: &Env, request: &CheckoutRequest) -> std::result::Result<Cart, ApiError> {
