@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::cart::{Cart, CartId, CartStatus};
+use crate::http::json_object;
 use crate::money::Currency;
 use crate::regions::{DeliveryRequest, Region, RegionCode};
 use crate::sql::Statement;
@@ -196,12 +197,7 @@ pub struct CheckoutRequest {
 
 impl CheckoutRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
-        let v: Value = serde_json::from_slice(body).map_err(|e| {
-            ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
-        })?;
-        let obj = v.as_object().ok_or_else(|| {
-            ApiError::bad_request("invalid_json", "the body must be a JSON object")
-        })?;
+        let obj = json_object(body)?;
         const FIELDS: [&str; 6] = [
             "cart_id",
             "email",
@@ -253,14 +249,15 @@ impl CheckoutRequest {
             region,
             date_of_birth,
             delivery,
-            fingerprint: fingerprint(&v),
+            fingerprint: fingerprint(&obj),
         })
     }
 }
 
 /// serde_json's maps are sorted by key, so serialising gives canonical JSON.
-fn fingerprint(v: &Value) -> String {
-    let digest = Sha256::digest(v.to_string().as_bytes());
+fn fingerprint(body: &Map<String, Value>) -> String {
+    let canonical = serde_json::to_string(body).unwrap_or_default();
+    let digest = Sha256::digest(canonical.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 

@@ -1,7 +1,24 @@
 //! Small HTTP rules shared by the edge and the functions: ETags, conditional
 //! requests and cookies.
 
+use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
+
+use crate::ApiError;
+
+/// A request body that must be one JSON object: 400 `invalid_json` otherwise.
+pub fn json_object(body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+    let v: Value = serde_json::from_slice(body).map_err(|e| {
+        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
+    })?;
+    match v {
+        Value::Object(map) => Ok(map),
+        _ => Err(ApiError::bad_request(
+            "invalid_json",
+            "the body must be a JSON object",
+        )),
+    }
+}
 
 /// A strong ETag derived from the body, so every replica and every isolate
 /// produces the same tag for the same representation.
@@ -38,6 +55,14 @@ pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bodies_must_be_one_json_object() {
+        assert_eq!(json_object(br#"{"a":1}"#).unwrap()["a"], 1);
+        for bad in [&b"{\"a\":"[..], b"[1]", b"3", b""] {
+            assert_eq!(json_object(bad).unwrap_err().code, "invalid_json");
+        }
+    }
 
     #[test]
     fn etag_is_stable_and_content_sensitive() {

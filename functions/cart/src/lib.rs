@@ -19,12 +19,13 @@
 use std::cell::{Cell, RefCell};
 
 use futures_util::lock::Mutex;
-use serde_json::Value;
+use serde_json::{Map, Value};
 use shared::cart::{
     self, cart_not_found, parse_quantity, priced_from_rows, Cart, CartCommand, CartId, CartRequest,
     CartStatus, PriceCache, PricedSku, Sku, CART_TTL_SECS,
 };
 use shared::db::Db;
+use shared::http::json_object;
 use shared::regions::{RegionCode, Regions};
 use shared::{cart_object, respond, ApiError};
 use worker::{
@@ -169,21 +170,11 @@ async fn create(req: &mut Request, env: &Env) -> std::result::Result<Response, A
     Ok(resp)
 }
 
-async fn json_body(req: &mut Request) -> std::result::Result<Value, ApiError> {
+async fn json_body(req: &mut Request) -> std::result::Result<Map<String, Value>, ApiError> {
     let bytes = req.bytes().await.map_err(|_| {
         ApiError::bad_request("unreadable_body", "the request body could not be read")
     })?;
-    let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::bad_request("invalid_json", format!("the body is not valid JSON: {e}"))
-    })?;
-    if v.is_object() {
-        Ok(v)
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_json",
-            "the body must be a JSON object",
-        ))
-    }
+    json_object(&bytes)
 }
 
 /// One cart's single writer.
