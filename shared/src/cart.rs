@@ -425,44 +425,20 @@ impl Cart {
     }
 
     /// Reads back what `to_json` wrote (checkout reads carts this way from
-    /// their object). The totals are recomputed, never read.
+    /// their object): the view holds every stored field under the same name,
+    /// and the derived ones (totals, line totals) are ignored, never read.
     pub fn from_view(json: &str) -> Result<Cart, ApiError> {
-        #[derive(Deserialize)]
-        struct View {
-            id: CartId,
-            store_id: i64,
-            region: String,
-            currency: String,
-            customer_id: Option<String>,
-            lines: Vec<CartLine>,
-            version: u64,
-            status: CartStatus,
-            order_id: Option<i64>,
-        }
-        let v: View = serde_json::from_str(json)
-            .map_err(|e| ApiError::internal(format!("unreadable cart: {e}")))?;
-        Ok(Cart {
-            id: v.id,
-            store_id: v.store_id,
-            region: v.region,
-            currency: v.currency,
-            customer_id: v.customer_id,
-            lines: v.lines,
-            version: v.version,
-            status: v.status,
-            order_id: v.order_id,
-        })
+        serde_json::from_str(json).map_err(|e| ApiError::internal(format!("unreadable cart: {e}")))
     }
 
     /// The cart as the API shows it; every amount a decimal string.
     pub fn to_json(&self, region: &Region) -> Value {
         let totals = self.totals(region);
-        let digits = Currency::parse(&self.currency).map_or(2, |c| c.minor_digits());
-        let money = |d: Decimal| {
-            let mut d = d;
-            d.rescale(digits);
-            d.to_string()
-        };
+        // The currency comes from the region config; "USD" only if a stored
+        // cart somehow holds an invalid one (two decimals, as before).
+        let currency = Currency::parse(&self.currency)
+            .unwrap_or_else(|_| Currency::parse("USD").expect("constant"));
+        let money = |d: Decimal| currency.format(d);
         json!({
             "id": self.id,
             "store_id": self.store_id,

@@ -308,12 +308,8 @@ pub fn prepare(
     let delivery = region.schedule_delivery(&req.delivery, now)?;
     let totals = cart.totals(region);
 
-    let digits = Currency::parse(&cart.currency)?.minor_digits();
-    let money = |d: Decimal| {
-        let mut d = d;
-        d.rescale(digits);
-        d.to_string()
-    };
+    let currency = Currency::parse(&cart.currency)?;
+    let money = |d: Decimal| currency.format(d);
     let time = |t: DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     let lines: Vec<Value> = cart
         .lines

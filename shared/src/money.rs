@@ -30,6 +30,14 @@ impl Currency {
         std::str::from_utf8(&self.0).expect("built from ASCII")
     }
 
+    /// An amount as the API writes it: a decimal string with exactly this
+    /// currency's minor digits ("2.00", never "2" or "2.000").
+    pub fn format(&self, amount: Decimal) -> String {
+        let mut amount = amount;
+        amount.rescale(self.minor_digits());
+        amount.to_string()
+    }
+
     /// Digits after the decimal point (ISO 4217). The few zero-decimal
     /// currencies we may sell in are listed; everything else has two.
     pub fn minor_digits(&self) -> u32 {
@@ -107,6 +115,15 @@ impl Money {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_written_with_the_currencys_minor_digits() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        assert_eq!(usd.format(Decimal::from(2)), "2.00");
+        assert_eq!(usd.format(Decimal::new(1950, 3)), "1.95");
+        assert_eq!(jpy.format(Decimal::from(500)), "500");
+    }
 
     #[test]
     fn amounts_are_plain_decimals_with_two_places_at_most() {
