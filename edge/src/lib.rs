@@ -327,10 +327,9 @@ fn forward_request(
         let _ = headers.delete("if-modified-since");
     }
     let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers);
-    if body.is_some() {
-        init.with_body(body);
-    }
+    init.with_method(req.method())
+        .with_headers(headers)
+        .with_body(body);
     Request::new_with_init(url.as_str(), &init).map_err(ApiError::internal)
 }
 
