@@ -1,0 +1,134 @@
+//! `POST /checkout`: the cart from its Durable Object, the region's rules in
+//! Rust (`checkout::prepare`), then one statement on the primary that writes
+//! the order, its lines and reservations and claims the key, or nothing. A
+//! retry with the same key returns the stored answer.
+
+use cart::object_client;
+use cart::{cart_not_found, Cart, CartCommand, CartRequest};
+use checkout::queries;
+use checkout::{
+    CheckoutReply, CheckoutRequest, IdempotencyKey, PlaceOrderInput, PlaceOrderOutcome,
+    StoredCheckout,
+};
+use chrono::{DateTime, Utc};
+use platform::respond::{self, set_header};
+use platform::serve::Call;
+use platform::{ApiError, Result};
+use regions::Regions;
+use worker::{Date, Response};
+
+use crate::config::Config;
+
+pub async fn place(call: &mut Call) -> Result<Response> {
+    let key = IdempotencyKey::from_header(call.header("idempotency-key").as_deref())?;
+    let request = CheckoutRequest::parse(&call.body().await?)?;
+    let now = clock(call)?;
+
+    let reply = match prepare(call, &request, &key, now).await {
+        Ok(input) => {
+            let outcome: Vec<PlaceOrderOutcome> =
+                call.db.write(&queries::place_order(&input)).await?;
+            outcome
+                .into_iter()
+                .next()
+                .ok_or_else(|| ApiError::internal("place_order returned nothing"))?
+                .into_reply()?
+        }
+        // A retry of a checkout that already succeeded can fail the rules now
+        // (its cart is checked out, the clock moved past its window): the
+        // stored answer wins over the new refusal.
+        Err(refusal) if refusal.status < 500 => {
+            let stored: Vec<StoredCheckout> = call
+                .db
+                .read_primary(&queries::stored_checkout(&key))
+                .await?;
+            match stored.into_iter().next() {
+                Some(stored) => stored.replay(&request.fingerprint)?,
+                None => return Err(refusal),
+            }
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(order_id) = reply.order_id {
+        close_cart(call, &request, order_id).await;
+    }
+    Ok(answer(&reply))
+}
+
+/// Everything before the database: the cart, the region, its rules.
+async fn prepare(
+    call: &Call,
+    request: &CheckoutRequest,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+) -> Result<PlaceOrderInput> {
+    let region = Regions::builtin().get(&request.region)?;
+    let cart = load_cart(call, request).await?;
+    let config = Config::from_env(&call.env);
+    checkout::prepare(request, key, &cart, region, now, config.reservation_minutes)
+}
+
+async fn load_cart(call: &Call, request: &CheckoutRequest) -> Result<Cart> {
+    let get = CartRequest {
+        cart_id: request.cart_id.clone(),
+        command: CartCommand::Snapshot,
+        if_match: None,
+    };
+    let mut resp = object_client::send(&call.env, &get).await?;
+    let status = resp.status_code();
+    let text = resp.text().await?;
+    if status == 404 {
+        return Err(cart_not_found());
+    }
+    if status != 200 {
+        worker::console_error!("cart object answered {status}: {text}");
+        return Err(ApiError::unavailable(
+            "cart_unavailable",
+            "the cart could not be read, retry shortly",
+        ));
+    }
+    Cart::from_view(&text)
+}
+
+/// The order exists; the cart stops changing. The database already refuses a
+/// second order for this cart, so a failure here is logged, not fatal.
+async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64) {
+    let close = CartRequest {
+        cart_id: request.cart_id.clone(),
+        command: CartCommand::MarkCheckedOut { order_id },
+        if_match: None,
+    };
+    match object_client::send(&call.env, &close).await {
+        Ok(resp) if resp.status_code() == 200 => {}
+        Ok(resp) => {
+            worker::console_warn!("closing cart {}: {}", request.cart_id, resp.status_code())
+        }
+        Err(e) => worker::console_warn!("closing cart {}: {e}", request.cart_id),
+    }
+}
+
+fn answer(reply: &CheckoutReply) -> Response {
+    let mut resp = respond::private_json(reply.status, reply.body.clone());
+    if reply.replayed {
+        set_header(resp.headers_mut(), "idempotent-replayed", "true");
+    }
+    resp
+}
+
+/// The region rules' clock: the real time, or in dev builds only (cargo
+/// feature `dev`) the `x-test-now` header, so tests can stand at 07:59 local
+/// time. A deployed build has no such header.
+fn clock(call: &Call) -> Result<DateTime<Utc>> {
+    #[cfg(feature = "dev")]
+    if let Some(at) = call.header("x-test-now") {
+        return DateTime::parse_from_rfc3339(&at)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::bad_request("invalid_test_clock", "x-test-now must be RFC 3339")
+            });
+    }
+    #[cfg(not(feature = "dev"))]
+    let _ = call;
+    DateTime::from_timestamp_millis(Date::now().as_millis() as i64)
+        .ok_or_else(|| ApiError::internal("clock out of range"))
+}

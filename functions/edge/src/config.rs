@@ -1,0 +1,22 @@
+//! The edge's settings, from its bindings (top-level wrangler.toml).
+
+use worker::Env;
+
+/// `[vars]`: storefront origins allowed to call the API from a browser.
+const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";
+
+pub struct Config {
+    /// Comma-separated origins (see `trust::origin_allowed`).
+    pub allowed_origins: String,
+}
+
+impl Config {
+    pub fn from_env(env: &Env) -> Config {
+        Config {
+            allowed_origins: env
+                .var(ALLOWED_ORIGINS)
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! The entry worker: every public request lands here first. It plays the CDN
+//! and load balancer: request ids, CORS, the body-size limit, the catalog edge
+//! cache (catalog_cache.rs), and routing to the function workers over service
+//! bindings (routes.rs, forward.rs).
+//!
+//! Bindings: one service binding per function (routes.rs), CATALOG_KV (the
+//! catalog version), ALLOWED_ORIGINS (config.rs).
+
+use platform::db::route::{min_lsn_from, LSN_HEADER};
+use platform::respond::{self, append_header, set_header};
+use platform::ApiError;
+use worker::{event, Context, Date, Env, Method, Request, Response, Result};
+
+mod cache_rules;
+mod catalog_cache;
+mod config;
+mod cors;
+mod forward;
+mod routes;
+mod trust;
+
+use config::Config;
+
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    let request_id = request_id(&req);
+    let config = Config::from_env(&env);
+    let origin = req.headers().get("origin").ok().flatten();
+    let cors_origin = origin.filter(|o| trust::origin_allowed(&config.allowed_origins, o));
+
+    let mut resp = match handle(req, &env, &ctx, &request_id, cors_origin.is_some()).await {
+        Ok(resp) => resp,
+        Err(e) => respond::error(&e),
+    };
+    // Every response here has headers we may change: the ones we build, and
+    // the functions' (made mutable in `forward::call_function`).
+    let headers = resp.headers_mut();
+    set_header(headers, "x-request-id", &request_id);
+    // Answers the edge gives itself (health, 404, 413, CORS) ran no SQL.
+    if !headers.has("x-db-statements").unwrap_or(true) {
+        set_header(headers, "x-db-statements", "0");
+    }
+    if let Some(origin) = cors_origin {
+        set_header(headers, "access-control-allow-origin", &origin);
+        set_header(headers, "access-control-allow-credentials", "true");
+        set_header(
+            headers,
+            "access-control-expose-headers",
+            cors::EXPOSED_HEADERS,
+        );
+        append_header(headers, "vary", "Origin");
+    }
+    Ok(resp)
+}
+
+async fn handle(
+    mut req: Request,
+    env: &Env,
+    ctx: &Context,
+    request_id: &str,
+    cors_allowed: bool,
+) -> std::result::Result<Response, ApiError> {
+    let path = req.path();
+    if req.method() == Method::Options {
+        return cors::preflight(&req, cors_allowed);
+    }
+    if path == "/healthz" {
+        return Ok(respond::json(200, r#"{"status":"ok"}"#));
+    }
+    let Some(binding) = routes::binding_for(&path) else {
+        return Err(ApiError::not_found(
+            "not_found",
+            format!("no route for {path}"),
+        ));
+    };
+
+    let has_body = !matches!(req.method(), Method::Get | Method::Head);
+    let body = if has_body {
+        Some(forward::read_capped_body(&mut req).await?)
+    } else {
+        None
+    };
+
+    let url = req.url()?;
+    let cacheable = req.method() == Method::Get
+        && routes::is_cacheable_path(&path)
+        && !cache_rules::bypasses_cache(url.query())
+        && !carries_lsn(&req)?;
+    if cacheable {
+        return catalog_cache::cached_catalog(&req, &url, env, ctx, binding, request_id).await;
+    }
+    let forwarded = forward::forward_request(&req, &url, request_id, body, false)?;
+    let mut resp = forward::call_function(env, binding, forwarded).await?;
+    if routes::is_cacheable_path(&path) {
+        set_header(resp.headers_mut(), "x-cache", "BYPASS");
+    }
+    Ok(resp)
+}
+
+/// A read that must see the client's own write skips the cache: the cached
+/// copy may be older than that write.
+fn carries_lsn(req: &Request) -> std::result::Result<bool, ApiError> {
+    let header = req.headers().get(LSN_HEADER).ok().flatten();
+    let cookie = req.headers().get("cookie").ok().flatten();
+    Ok(min_lsn_from(header.as_deref(), cookie.as_deref())?.is_some())
+}
+
+/// The client's request id when it is short and plain, else a new one.
+fn request_id(req: &Request) -> String {
+    if let Some(id) = req.headers().get("x-request-id").ok().flatten() {
+        if trust::accept_request_id(&id) {
+            return id;
+        }
+    }
+    let mut bytes = [0u8; 16];
+    if getrandom::fill(&mut bytes).is_err() {
+        // Unreachable on Workers (crypto.getRandomValues); ids are for tracing, not security.
+        bytes = (Date::now().as_millis() as u128).to_le_bytes();
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,80 @@
+//! The cart's ids: `CartId` (unguessable, it is the guest's key to the cart)
+//! and `Sku` (a variant as the catalog spells it).
+
+use platform::ApiError;
+
+fn is_cart_id(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Anything that is not a well-formed id cannot name a cart: 404, the same
+/// answer as for a well-formed id nobody created.
+pub fn cart_not_found() -> ApiError {
+    ApiError::not_found("cart_not_found", "no cart has that id")
+}
+
+platform::string_id! {
+    /// 128 random bits as 32 lowercase hex digits: unguessable, so the id
+    /// alone grants access to a guest cart.
+    pub struct CartId, valid: is_cart_id, error: cart_not_found
+}
+
+impl CartId {
+    pub fn from_random(bytes: [u8; 16]) -> Self {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        CartId::parse(&hex).expect("32 lowercase hex digits")
+    }
+}
+
+fn is_sku(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=64).contains(&b.len())
+        && (b[0].is_ascii_uppercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+fn invalid_sku() -> ApiError {
+    ApiError::bad_request(
+        "invalid_sku",
+        "sku must be 3-64 capital letters, digits or dashes, e.g. P000123-2",
+    )
+}
+
+platform::string_id! {
+    /// A stock-keeping unit as the catalog spells it (`P000123-2`): capitals,
+    /// digits and dashes, 3 to 64 long, the same rule as the `variants.sku`
+    /// CHECK.
+    pub struct Sku, valid: is_sku, error: invalid_sku
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_32_hex_digits_and_nothing_else_parses() {
+        let id = CartId::from_random([0xab; 16]);
+        assert_eq!(id.as_str().len(), 32);
+        assert_eq!(CartId::parse(id.as_str()).unwrap(), id);
+        for bad in ["", "abc", &"A".repeat(32), &"g".repeat(32), &"a".repeat(33)] {
+            assert_eq!(CartId::parse(bad).unwrap_err().status, 404);
+        }
+    }
+
+    #[test]
+    fn skus_follow_the_catalog_rule() {
+        assert!(Sku::parse("P000123-2").is_ok());
+        for bad in [
+            "",
+            "ab",
+            "p000123-2",
+            "-P1",
+            "P 1",
+            &"A".repeat(65),
+            "P1;DROP",
+        ] {
+            assert_eq!(Sku::parse(bad).unwrap_err().code, "invalid_sku", "{bad}");
+        }
+    }
+}

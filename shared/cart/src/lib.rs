@@ -1,0 +1,31 @@
+//! The cart: its ids, its lines and limits, the commands that change it, its
+//! prices, and the totals a shopper sees. Pure, but for `object_client` (the
+//! `worker` feature), which both the cart and checkout workers use to talk to
+//! a cart's Durable Object.
+//!
+//! Prices are never taken from the client. Every cart answer re-prices its
+//! lines from the database (`queries::pricing`), and checkout checks those
+//! prices again on the primary inside its transaction.
+
+mod cart;
+mod command;
+mod ids;
+mod pricing;
+pub mod queries;
+pub mod request;
+#[cfg(test)]
+mod test_support;
+mod view;
+
+#[cfg(feature = "worker")]
+pub mod object_client;
+
+pub use cart::{Cart, CartLine, CartStatus, Totals};
+pub use command::{CartCommand, CartRequest};
+pub use ids::{cart_not_found, CartId, Sku};
+pub use pricing::{PriceCache, PricedSku, PRICE_CACHE_TTL_MS};
+
+pub const MAX_LINES: usize = 100;
+pub const MAX_QUANTITY: u32 = 99;
+/// Carts idle this long disappear from KV (`expiration_ttl`).
+pub const CART_TTL_SECS: u64 = 30 * 24 * 60 * 60;

@@ -1,0 +1,38 @@
+//! Talking to a cart's Durable Object, the one writer of that cart. The cart
+//! function and checkout both go through here, so the wire format between
+//! them and the object lives in one place (`CartRequest` in, the cart's JSON
+//! or an `ApiError` body out).
+
+use worker::{Env, Method, Request, RequestInit, Response};
+
+use platform::ApiError;
+
+use crate::CartRequest;
+
+/// The Durable Object namespace binding (class `CartObject` in functions/cart).
+pub const BINDING: &str = "CART_OBJECTS";
+
+/// Sends one command to the cart's object and returns its answer as is.
+pub async fn send(env: &Env, request: &CartRequest) -> Result<Response, ApiError> {
+    let unavailable = |what: &str| {
+        worker::console_error!("cart object {what}");
+        ApiError::unavailable(
+            "cart_unavailable",
+            "the cart service is unavailable, retry shortly",
+        )
+    };
+    let namespace = env
+        .durable_object(BINDING)
+        .map_err(|e| unavailable(&format!("binding missing: {e}")))?;
+    let stub = namespace
+        .id_from_name(request.cart_id.as_str())
+        .and_then(|object| object.get_stub())
+        .map_err(|e| unavailable(&format!("stub: {e}")))?;
+    let body = serde_json::to_string(request).map_err(ApiError::internal)?;
+    let mut init = RequestInit::new();
+    init.with_method(Method::Post).with_body(Some(body.into()));
+    let req = Request::new_with_init("https://cart-object/", &init).map_err(ApiError::internal)?;
+    stub.fetch_with_request(req)
+        .await
+        .map_err(|e| unavailable(&format!("unreachable: {e}")))
+}

@@ -1,0 +1,46 @@
+-- Applied on every `scripts/db migrate` (CREATE OR REPLACE); first defined in
+-- migrations/0003_checkout.sql, which stays as it was.
+-- The scheduled job (checkout's cron): give back the stock of reservations whose time ran out and
+-- cancel their orders if still unpaid. Locks inventory rows in the same order
+-- as place_order, so the two never deadlock. Returns how many it released.
+CREATE OR REPLACE FUNCTION release_expired_reservations(batch int DEFAULT 1000) RETURNS int
+LANGUAGE plpgsql AS $$
+DECLARE
+    expired bigint[];
+BEGIN
+    SELECT coalesce(array_agg(id), '{}') INTO expired
+      FROM (SELECT id FROM reservations
+             WHERE status = 'held' AND expires_at <= now()
+             ORDER BY expires_at
+             LIMIT batch
+               FOR UPDATE SKIP LOCKED) due;
+    IF cardinality(expired) = 0 THEN
+        RETURN 0;
+    END IF;
+
+    PERFORM 1 FROM inventory_levels il
+     WHERE (il.variant_id, il.warehouse_id) IN
+           (SELECT variant_id, warehouse_id FROM reservations WHERE id = ANY (expired))
+     ORDER BY il.variant_id, il.warehouse_id
+       FOR UPDATE;
+
+    UPDATE inventory_levels il
+       SET reserved = il.reserved - e.quantity
+      FROM (SELECT variant_id, warehouse_id, sum(quantity)::int AS quantity
+              FROM reservations WHERE id = ANY (expired) GROUP BY 1, 2) e
+     WHERE il.variant_id = e.variant_id AND il.warehouse_id = e.warehouse_id;
+
+    UPDATE reservations SET status = 'released', released_at = now()
+     WHERE id = ANY (expired);
+
+    WITH cancelled AS (
+        UPDATE orders o SET status = 'cancelled', updated_at = now()
+         WHERE o.id IN (SELECT order_id FROM reservations WHERE id = ANY (expired))
+           AND o.status = 'pending_payment'
+     RETURNING o.id
+    )
+    INSERT INTO order_status_history (order_id, from_status, to_status, reason)
+    SELECT id, 'pending_payment', 'cancelled', 'reservation_expired' FROM cancelled;
+
+    RETURN cardinality(expired);
+END $$;

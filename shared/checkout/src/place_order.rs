@@ -1,0 +1,245 @@
+//! The checkout write as data: what `place_order` (sql/place_order.sql) gets,
+//! what it answers, and the client's answer, which Rust alone builds.
+//!
+//! `place_order` stores a `PlacedOrder` (data, not an HTTP answer) with the
+//! idempotency key; a retry with the same key gets that record back and
+//! `CheckoutReply::from_placed` renders the same answer from it again.
+
+use cart::{CartId, Sku};
+use platform::money::Currency;
+use platform::{ApiError, FromRow, Row};
+use regions::RegionCode;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::address::ShippingAddress;
+use crate::request::IdempotencyKey;
+
+/// Everything `place_order` needs, serialized to its one jsonb parameter.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlaceOrderInput {
+    pub idempotency_key: IdempotencyKey,
+    pub fingerprint: String,
+    pub store_id: i64,
+    pub email: String,
+    pub shipping_address: ShippingAddress,
+    /// The age check's attestation; the birth date itself is never sent.
+    pub age: Option<AgeRecord>,
+    pub reservation_minutes: u32,
+    pub order: OrderSummary,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AgeRecord {
+    pub minimum_age: u8,
+    /// RFC 3339, UTC, whole seconds.
+    pub verified_at: String,
+}
+
+/// The order as the shopper is told about it: the part of the answer known
+/// before the database, stored with the key so a retry can be answered again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderSummary {
+    pub cart_id: CartId,
+    pub region: RegionCode,
+    pub currency: Currency,
+    pub lines: Vec<OrderLine>,
+    pub totals: OrderTotals,
+    pub delivery: Delivery,
+    pub age_verification: Option<AgeVerification>,
+}
+
+/// Amounts carry exactly the currency's minor digits ("2.00"), so they
+/// serialize as the API writes them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderLine {
+    pub line_no: u32,
+    pub sku: Sku,
+    pub name: String,
+    pub quantity: u32,
+    pub unit_price: Decimal,
+    pub line_total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderTotals {
+    pub subtotal: Decimal,
+    pub tax: Decimal,
+    pub total: Decimal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub window_start: String,
+    pub window_end: String,
+    pub rescheduled: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgeVerification {
+    pub minimum_age: u8,
+}
+
+/// A placed order: what `place_order` stores with the key and returns.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlacedOrder {
+    pub order_id: i64,
+    pub reservation_expires_at: String,
+    pub summary: OrderSummary,
+}
+
+/// `place_order`'s answer.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum PlaceOrderOutcome {
+    Placed(PlacedOrder),
+    /// The key was used before with the same body: its stored record.
+    Replayed {
+        status: u16,
+        stored: Value,
+    },
+    /// Nothing was written. `code` is one of the refusals below.
+    Refused {
+        code: String,
+        #[serde(default)]
+        details: Map<String, Value>,
+    },
+}
+
+impl FromRow for PlaceOrderOutcome {
+    fn from_row(row: &Row) -> Result<Self, ApiError> {
+        serde_json::from_str(row.required("outcome")?)
+            .map_err(|e| ApiError::internal(format!("place_order answered: {e}")))
+    }
+}
+
+/// What the client gets back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckoutReply {
+    pub status: u16,
+    pub replayed: bool,
+    pub order_id: Option<i64>,
+    pub body: String,
+}
+
+/// The answer's shape: the order id and state, then the summary's fields.
+#[derive(Serialize)]
+struct Answer<'a> {
+    order_id: i64,
+    status: &'static str,
+    reservation_expires_at: &'a str,
+    #[serde(flatten)]
+    summary: &'a OrderSummary,
+}
+
+impl CheckoutReply {
+    pub fn from_placed(placed: &PlacedOrder, status: u16, replayed: bool) -> Self {
+        let answer = Answer {
+            order_id: placed.order_id,
+            status: "pending_payment",
+            reservation_expires_at: &placed.reservation_expires_at,
+            summary: &placed.summary,
+        };
+        CheckoutReply {
+            status,
+            replayed,
+            order_id: Some(placed.order_id),
+            body: serde_json::to_string(&answer).expect("plain data serializes"),
+        }
+    }
+
+    /// A stored record answered again. Keys stored before records were data
+    /// held the whole answer: those are replayed as they are.
+    pub fn from_stored(status: u16, stored: Value) -> Result<Self, ApiError> {
+        if stored.get("summary").is_some() {
+            let placed: PlacedOrder = serde_json::from_value(stored)
+                .map_err(|e| ApiError::internal(format!("stored checkout: {e}")))?;
+            return Ok(CheckoutReply::from_placed(&placed, status, true));
+        }
+        Ok(CheckoutReply {
+            status,
+            replayed: true,
+            order_id: stored.get("order_id").and_then(Value::as_i64),
+            body: stored.to_string(),
+        })
+    }
+}
+
+impl PlaceOrderOutcome {
+    /// The client's answer, or the refusal as an `ApiError`. Rust alone picks
+    /// each refusal's HTTP status.
+    pub fn into_reply(self) -> Result<CheckoutReply, ApiError> {
+        match self {
+            PlaceOrderOutcome::Placed(placed) => {
+                Ok(CheckoutReply::from_placed(&placed, 201, false))
+            }
+            PlaceOrderOutcome::Replayed { status, stored } => {
+                CheckoutReply::from_stored(status, stored)
+            }
+            PlaceOrderOutcome::Refused { code, details } => Err(refusal(&code, details)),
+        }
+    }
+}
+
+pub fn key_reused() -> ApiError {
+    ApiError::unprocessable(
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with a different request body",
+    )
+}
+
+/// `place_order`'s refusal codes as API errors: the stock or the prices
+/// moved (409, re-read the cart), or the key was reused (422).
+fn refusal(code: &str, details: Map<String, Value>) -> ApiError {
+    let message = details
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let code: &'static str = match code {
+        "out_of_stock" => "out_of_stock",
+        "price_changed" => "price_changed",
+        "sku_unavailable" => "sku_unavailable",
+        "cart_already_checked_out" => "cart_already_checked_out",
+        "idempotency_key_reused" => return key_reused(),
+        other => return ApiError::internal(format!("place_order refused with {other:?}")),
+    };
+    let mut e = ApiError::conflict(code, message);
+    for (k, v) in details {
+        if k != "message" {
+            e = e.with_detail(&k, v);
+        }
+    }
+    e
+}
+
+/// A key's stored row (`queries::stored_checkout`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredCheckout {
+    pub fingerprint: String,
+    pub status: u16,
+    pub response: String,
+}
+
+impl FromRow for StoredCheckout {
+    fn from_row(row: &Row) -> Result<Self, ApiError> {
+        Ok(StoredCheckout {
+            fingerprint: row.get("fingerprint")?,
+            status: row.get("status")?,
+            response: row.get("response")?,
+        })
+    }
+}
+
+impl StoredCheckout {
+    /// The stored answer for a retry with the same body; 422 for another body.
+    pub fn replay(self, fingerprint: &str) -> Result<CheckoutReply, ApiError> {
+        if self.fingerprint != fingerprint {
+            return Err(key_reused());
+        }
+        let stored: Value = serde_json::from_str(&self.response)
+            .map_err(|e| ApiError::internal(format!("stored checkout: {e}")))?;
+        CheckoutReply::from_stored(self.status, stored)
+    }
+}

@@ -1,0 +1,119 @@
+//! Everything a checkout can decide without the database: the cart against
+//! the request and the region's rules (tax, age, delivery hours). A request
+//! refused here never reaches the primary and never writes anything.
+
+use cart::{Cart, CartStatus};
+use chrono::{DateTime, SecondsFormat, Utc};
+use platform::ApiError;
+use regions::Region;
+use rust_decimal::Decimal;
+
+use crate::place_order::{
+    AgeRecord, AgeVerification, Delivery, OrderLine, OrderSummary, OrderTotals, PlaceOrderInput,
+};
+use crate::request::{CheckoutRequest, IdempotencyKey};
+
+/// The input of `place_order`, or the first rule that refuses, in this order:
+/// region, cart state, empty cart, address, age, delivery hours.
+pub fn prepare(
+    req: &CheckoutRequest,
+    key: &IdempotencyKey,
+    cart: &Cart,
+    region: &Region,
+    now: DateTime<Utc>,
+    reservation_minutes: u32,
+) -> Result<PlaceOrderInput, ApiError> {
+    if cart.region != req.region || region.code != req.region {
+        return Err(ApiError::unprocessable(
+            "region_mismatch",
+            format!(
+                "the cart was opened for {}, not {}",
+                cart.region, req.region
+            ),
+        ));
+    }
+    if cart.status == CartStatus::CheckedOut {
+        // A retry of the checkout that closed it gets its stored answer instead
+        // (the caller looks the key up when a checkout is refused).
+        return Err(ApiError::conflict(
+            "cart_already_checked_out",
+            "this cart has already been checked out",
+        ));
+    }
+    if cart.lines.is_empty() {
+        return Err(ApiError::unprocessable(
+            "empty_cart",
+            "the cart has no lines",
+        ));
+    }
+    let addr = &req.shipping_address;
+    if addr.country != req.region.country() || addr.state != req.region.subdivision() {
+        return Err(ApiError::unprocessable(
+            "address_outside_region",
+            format!(
+                "the shipping address is in {}-{}, the order is for {}",
+                addr.country, addr.state, req.region
+            ),
+        ));
+    }
+    let age = region.verify_age(req.date_of_birth, now)?;
+    let delivery = region.schedule_delivery(&req.delivery, now)?;
+    let totals = cart.totals(region);
+
+    // Amounts with exactly the currency's minor digits, as the API writes them.
+    let digits = cart.currency.minor_digits();
+    let money = |d: Decimal| {
+        let mut d = d;
+        d.rescale(digits);
+        d
+    };
+    let lines = cart
+        .lines
+        .iter()
+        .zip(1..)
+        .map(|(l, line_no)| OrderLine {
+            line_no,
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            quantity: l.quantity,
+            unit_price: money(l.unit_price),
+            line_total: money(l.line_total()),
+        })
+        .collect();
+    let order = OrderSummary {
+        cart_id: cart.id.clone(),
+        region: req.region.clone(),
+        currency: cart.currency,
+        lines,
+        totals: OrderTotals {
+            subtotal: money(totals.subtotal),
+            tax: money(totals.tax),
+            total: money(totals.total),
+        },
+        delivery: Delivery {
+            window_start: rfc3339(delivery.window_start),
+            window_end: rfc3339(delivery.window_end),
+            rescheduled: delivery.rescheduled,
+        },
+        age_verification: age.map(|a| AgeVerification {
+            minimum_age: a.minimum_age,
+        }),
+    };
+    Ok(PlaceOrderInput {
+        idempotency_key: key.clone(),
+        fingerprint: req.fingerprint.clone(),
+        store_id: cart.store_id,
+        email: req.email.clone(),
+        shipping_address: addr.clone(),
+        age: age.map(|a| AgeRecord {
+            minimum_age: a.minimum_age,
+            verified_at: rfc3339(a.verified_at),
+        }),
+        reservation_minutes,
+        order,
+    })
+}
+
+fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}

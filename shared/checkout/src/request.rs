@@ -1,0 +1,152 @@
+//! `POST /checkout`: the `Idempotency-Key` header and the body, parsed into a
+//! `CheckoutRequest` whose every field is a domain type.
+
+use cart::CartId;
+use chrono::{DateTime, NaiveDate, Utc};
+use platform::body::{from_object, json_object, Field};
+use platform::ApiError;
+use regions::{DeliveryRequest, RegionCode};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::address::{invalid_address, parse_email, AddressBody, ShippingAddress};
+
+fn is_idempotency_key(s: &str) -> bool {
+    (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn invalid_idempotency_key() -> ApiError {
+    ApiError::bad_request(
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 1-255 visible ASCII characters",
+    )
+}
+
+platform::string_id! {
+    /// The client's `Idempotency-Key`: 1-255 visible ASCII characters (a UUID
+    /// is typical).
+    pub struct IdempotencyKey, valid: is_idempotency_key, error: invalid_idempotency_key
+}
+
+impl IdempotencyKey {
+    /// The header is required on checkout: 400 `idempotency_key_required`
+    /// without it.
+    pub fn from_header(header: Option<&str>) -> Result<Self, ApiError> {
+        let key = header.ok_or_else(|| {
+            ApiError::bad_request(
+                "idempotency_key_required",
+                "send an Idempotency-Key header (e.g. a UUID) so the checkout can be retried safely",
+            )
+        })?;
+        IdempotencyKey::parse(key)
+    }
+}
+
+/// The body as the client sends it.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckoutBody {
+    #[serde(default)]
+    cart_id: Field<String>,
+    #[serde(default)]
+    email: Field<String>,
+    #[serde(default)]
+    shipping_address: Field<AddressBody>,
+    #[serde(default)]
+    region: Field<String>,
+    #[serde(default)]
+    date_of_birth: Field<String>,
+    #[serde(default)]
+    delivery: Field<DeliveryBody>,
+}
+
+/// `"asap"` or `{"window_start": "<RFC 3339 date-time with offset>"}`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum DeliveryBody {
+    Keyword(String),
+    Window(WindowBody),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WindowBody {
+    window_start: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckoutRequest {
+    pub cart_id: CartId,
+    pub email: String,
+    pub shipping_address: ShippingAddress,
+    pub region: RegionCode,
+    pub date_of_birth: Option<NaiveDate>,
+    pub delivery: DeliveryRequest,
+    /// sha256 of the body's canonical JSON (keys sorted, no whitespace): the
+    /// same request sent again, however it is formatted, has the same one.
+    pub fingerprint: String,
+}
+
+impl CheckoutRequest {
+    pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
+        let object = json_object(body)?;
+        let fingerprint = fingerprint(&object);
+        let body: CheckoutBody = from_object(object)?;
+        let cart_id = body
+            .cart_id
+            .required(|| ApiError::bad_request("invalid_cart_id", "cart_id is required"))?;
+        let region = body.region.required(|| {
+            ApiError::bad_request("invalid_region", "region is required, e.g. US-CA")
+        })?;
+        let bad_dob =
+            || ApiError::bad_request("invalid_date_of_birth", "date_of_birth must be YYYY-MM-DD");
+        let date_of_birth = body
+            .date_of_birth
+            .optional(bad_dob)?
+            .map(|s| NaiveDate::parse_from_str(&s, "%Y-%m-%d").map_err(|_| bad_dob()))
+            .transpose()?;
+        let shipping_address = match body.shipping_address {
+            Field::Valid(address) => ShippingAddress::try_from(address)?,
+            Field::Missing => return Err(invalid_address("must be an object")),
+            Field::Invalid(why) => return Err(invalid_address(&why)),
+        };
+        Ok(CheckoutRequest {
+            cart_id: CartId::parse(&cart_id)?,
+            region: RegionCode::parse(&region)?,
+            email: parse_email(body.email)?,
+            shipping_address,
+            date_of_birth,
+            delivery: delivery(body.delivery)?,
+            fingerprint,
+        })
+    }
+}
+
+/// Anything but the two documented forms (other spellings, extra keys, a time
+/// without offset) is 400 `invalid_delivery`: guessing would deliver at the
+/// wrong hour.
+fn delivery(field: Field<DeliveryBody>) -> Result<DeliveryRequest, ApiError> {
+    let bad = || {
+        ApiError::bad_request(
+            "invalid_delivery",
+            "delivery must be \"asap\" or {\"window_start\": \"<RFC 3339 date-time>\"}",
+        )
+    };
+    match field.required(bad)? {
+        DeliveryBody::Keyword(k) if k == "asap" => Ok(DeliveryRequest::Asap),
+        DeliveryBody::Keyword(_) => Err(bad()),
+        DeliveryBody::Window(w) => DateTime::parse_from_rfc3339(&w.window_start)
+            .map(|start| DeliveryRequest::Window {
+                start: start.with_timezone(&Utc),
+            })
+            .map_err(|_| bad()),
+    }
+}
+
+/// serde_json's maps are sorted by key, so serialising gives canonical JSON.
+fn fingerprint(body: &Map<String, Value>) -> String {
+    let canonical = serde_json::to_string(body).unwrap_or_default();
+    let digest = Sha256::digest(canonical.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,304 @@
+//! The one place that talks to PostgreSQL. Every function uses it, so every
+//! function routes the same way:
+//!
+//! * reads go to the replica (`DB_REPLICA`), writes to the primary (`DB`);
+//! * a read carrying the client's last-write LSN uses the replica only if it
+//!   has replayed that far (rules in `db_route`), else the primary;
+//! * a replica that cannot be reached is skipped for a few seconds and reads
+//!   fall back to the primary;
+//! * a write reports the primary's WAL position after it committed: the
+//!   response carries it as `x-db-lsn` and the `db_lsn` cookie, and the
+//!   client's next reads wait for the replica to reach it (read-your-writes);
+//! * every response reports `x-db` (who served it) and `x-db-statements`.
+//!
+//! One connection per request: Hyperdrive pools the real connections behind
+//! it (in transaction mode, so no session state, advisory locks or PREPARE).
+//! The connection is driven inside the request (`join`), not spawned, and the
+//! client is dropped before the response leaves.
+
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures_util::future::{join, select, Either};
+use tokio_postgres::types::{ToSql, Type};
+use tokio_postgres::{Client, Config};
+use worker::postgres_tls::PassthroughTls;
+use worker::{
+    console_error, console_warn, Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport,
+    Socket,
+};
+
+use super::route::{lsn_cookie, min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
+use crate::lsn::Lsn;
+use crate::respond::{append_header, set_header};
+use crate::row::{FromRow, Row};
+use crate::sql::Statement;
+use crate::ApiError;
+
+pub const PRIMARY_BINDING: &str = "DB";
+pub const REPLICA_BINDING: &str = "DB_REPLICA";
+/// A replica that does not answer the connection within this is treated as down.
+const REPLICA_CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
+const PRIMARY_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// After a replica failure, reads go straight to the primary for this long
+/// instead of paying a failed connection on every request.
+const REPLICA_BACKOFF_MS: f64 = 5_000.0;
+
+thread_local! {
+    // Per isolate. The replica's replay position only moves forward, so a
+    // position seen once answers later freshness checks without a round trip.
+    static REPLICA_REPLAYED: Cell<Option<Lsn>> = const { Cell::new(None) };
+    static REPLICA_DOWN_UNTIL_MS: Cell<f64> = const { Cell::new(0.0) };
+}
+
+enum DbError {
+    Connect(String),
+    Query(tokio_postgres::Error),
+}
+
+impl DbError {
+    fn describe(&self) -> String {
+        match self {
+            DbError::Connect(e) => format!("connect: {e}"),
+            DbError::Query(e) => format!("query: {e}"),
+        }
+    }
+}
+
+pub struct Db {
+    env: Env,
+    min_lsn: Option<Lsn>,
+    statements: Cell<u32>,
+    served: Cell<Option<Served>>,
+    written_at: Cell<Option<Lsn>>,
+}
+
+impl Db {
+    /// Reads the client's read-your-writes position from the request.
+    pub fn for_request(env: &Env, req: &Request) -> Result<Self, ApiError> {
+        let header = req.headers().get(LSN_HEADER).ok().flatten();
+        let cookie = req.headers().get("cookie").ok().flatten();
+        let min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref())?;
+        Ok(Self::with_min_lsn(env, min_lsn))
+    }
+
+    /// For work that no client request drives (a Durable Object's own calls,
+    /// a cron job): no read-your-writes position to honour.
+    pub fn new(env: &Env) -> Self {
+        Self::with_min_lsn(env, None)
+    }
+
+    fn with_min_lsn(env: &Env, min_lsn: Option<Lsn>) -> Self {
+        Db {
+            env: env.clone(),
+            min_lsn,
+            statements: Cell::new(0),
+            served: Cell::new(None),
+            written_at: Cell::new(None),
+        }
+    }
+
+    /// Runs a statement that writes, on the primary, then reads the WAL
+    /// position that includes its commit (a second statement on the same
+    /// connection: inside the first, the commit record does not exist yet).
+    pub async fn write<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
+        let (rows, lsn) = self
+            .primary(|client| async move {
+                let rows = self.run(&client, stmt).await?;
+                let lsn = self.run(&client, &current_wal_position()).await?;
+                Ok((rows, lsn))
+            })
+            .await?;
+        self.served.set(Some(Served::Primary));
+        let lsn = lsn
+            .first()
+            .and_then(|r| r.get_opt::<Lsn>("lsn").ok().flatten());
+        self.written_at.set(self.written_at.get().max(lsn));
+        from_rows(&rows)
+    }
+
+    /// Runs a read-only statement where the routing rules say it may run.
+    pub async fn read<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
+        if let Some(rows) = self.read_on_replica(stmt).await {
+            self.served.set(Some(Served::Replica));
+            return from_rows(&rows);
+        }
+        let rows = self.on_primary(stmt).await?;
+        self.served.set(Some(Served::Primary));
+        from_rows(&rows)
+    }
+
+    /// A read that must see the latest commit, whoever made it (an
+    /// idempotency key another request may have just stored).
+    pub async fn read_primary<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
+        let rows = self.on_primary(stmt).await?;
+        self.served.set(Some(Served::Primary));
+        from_rows(&rows)
+    }
+
+    /// `None` when the replica is missing, down, or behind this client.
+    async fn read_on_replica(&self, stmt: &Statement) -> Option<Vec<Row>> {
+        let now = Date::now().as_millis() as f64;
+        if REPLICA_DOWN_UNTIL_MS.get() > now {
+            return None;
+        }
+        let hd = self.env.hyperdrive(REPLICA_BINDING).ok()?;
+        let min_lsn = self.min_lsn;
+        // A position this isolate has already seen the replica reach needs no check.
+        let needs_check = match (min_lsn, REPLICA_REPLAYED.get()) {
+            (None, _) => false,
+            (Some(min), Some(seen)) => seen < min,
+            (Some(_), None) => true,
+        };
+        let outcome = with_client(&hd, REPLICA_CONNECT_TIMEOUT, |client| async move {
+            if needs_check {
+                let replayed = self.run(&client, &replay_position()).await?;
+                let replayed: Option<Lsn> = replayed
+                    .first()
+                    .and_then(|r| r.get_opt::<Lsn>("lsn").ok().flatten());
+                if let Some(lsn) = replayed {
+                    REPLICA_REPLAYED.set(REPLICA_REPLAYED.get().max(Some(lsn)));
+                }
+                if !replica_is_fresh(min_lsn, replayed) {
+                    return Ok(None);
+                }
+            }
+            self.run(&client, stmt).await.map(Some)
+        })
+        .await;
+        match outcome {
+            Ok(rows) => rows,
+            Err(e) => {
+                console_warn!(
+                    "replica unavailable, reading from the primary: {}",
+                    e.describe()
+                );
+                REPLICA_DOWN_UNTIL_MS.set(now + REPLICA_BACKOFF_MS);
+                None
+            }
+        }
+    }
+
+    async fn on_primary(&self, stmt: &Statement) -> Result<Vec<Row>, ApiError> {
+        self.primary(|client| async move { self.run(&client, stmt).await })
+            .await
+    }
+
+    async fn primary<T, F, Fut>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(Client) -> Fut,
+        Fut: Future<Output = Result<T, DbError>>,
+    {
+        let hd = self
+            .env
+            .hyperdrive(PRIMARY_BINDING)
+            .map_err(|_| ApiError::internal("the DB binding is missing"))?;
+        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, work)
+            .await
+            .map_err(|e| match e {
+                DbError::Connect(detail) => {
+                    console_error!("primary unavailable: {detail}");
+                    crate::error::database_unavailable()
+                }
+                DbError::Query(err) => ApiError::from(err),
+            })
+    }
+
+    /// One statement, one round trip: `query_typed` sends Parse/Bind/Execute
+    /// together with an unnamed statement (fine under transaction pooling).
+    async fn run(&self, client: &Client, stmt: &Statement) -> Result<Vec<Row>, DbError> {
+        self.statements.set(self.statements.get() + 1);
+        let params: Vec<(&(dyn ToSql + Sync), Type)> = stmt
+            .params
+            .iter()
+            .map(|p| (p as &(dyn ToSql + Sync), Type::TEXT))
+            .collect();
+        let rows = client
+            .query_typed(&stmt.sql, &params)
+            .await
+            .map_err(DbError::Query)?;
+        let Some(first) = rows.first() else {
+            return Ok(Vec::new());
+        };
+        let names: Rc<[String]> = first
+            .columns()
+            .iter()
+            .map(|c| c.name().to_string())
+            .collect();
+        rows.iter()
+            .map(|row| {
+                let values = (0..row.len())
+                    .map(|i| row.try_get::<_, Option<String>>(i))
+                    .collect::<Result<_, _>>()?;
+                Ok(Row::new(names.clone(), values))
+            })
+            .collect::<Result<Vec<Row>, _>>()
+            .map_err(DbError::Query)
+    }
+
+    /// `x-db` and `x-db-statements` for this request; after a write, also
+    /// its position as `x-db-lsn` and the `db_lsn` cookie.
+    /// An answer relayed from elsewhere (a Durable Object's) that already
+    /// reports its database work keeps it when this request ran none itself.
+    pub fn report(&self, headers: &mut Headers) {
+        if self.statements.get() == 0 && headers.has("x-db-statements").unwrap_or(false) {
+            return;
+        }
+        if let Some(served) = self.served.get() {
+            set_header(headers, "x-db", served.as_str());
+        }
+        set_header(
+            headers,
+            "x-db-statements",
+            &self.statements.get().to_string(),
+        );
+        if let Some(lsn) = self.written_at.get() {
+            set_header(headers, LSN_HEADER, &lsn.to_string());
+            append_header(headers, "set-cookie", &lsn_cookie(lsn));
+        }
+    }
+}
+
+fn from_rows<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, ApiError> {
+    rows.iter().map(T::from_row).collect()
+}
+
+fn current_wal_position() -> Statement {
+    let mut s = Statement::new();
+    s.push_sql("SELECT pg_current_wal_lsn()::text AS lsn");
+    s
+}
+
+fn replay_position() -> Statement {
+    let mut s = Statement::new();
+    s.push_sql("SELECT pg_last_wal_replay_lsn()::text AS lsn");
+    s
+}
+
+async fn with_client<T, F, Fut>(hd: &Hyperdrive, timeout: Duration, work: F) -> Result<T, DbError>
+where
+    F: FnOnce(Client) -> Fut,
+    Fut: Future<Output = Result<T, DbError>>,
+{
+    let socket = Socket::builder()
+        .secure_transport(SecureTransport::StartTls)
+        .connect(hd.host(), hd.port())
+        .map_err(|e| DbError::Connect(e.to_string()))?;
+    let mut config = Config::new();
+    config
+        .user(hd.user())
+        .password(hd.password())
+        .dbname(hd.database());
+    let connect = Box::pin(config.connect_raw(socket, PassthroughTls));
+    let (client, connection) = match select(connect, Delay::from(timeout)).await {
+        Either::Left((Ok(pair), _)) => pair,
+        Either::Left((Err(e), _)) => return Err(DbError::Connect(e.to_string())),
+        Either::Right(_) => return Err(DbError::Connect("timed out".into())),
+    };
+    // `work` owns the client; when it finishes the client drops, which ends
+    // the connection future, so `join` returns.
+    let (result, _) = join(work(client), connection).await;
+    result
+}

@@ -1,0 +1,26 @@
+//! What every worker and every domain crate shares, and nothing about any one
+//! domain: the one error type and its HTTP mapping, request bodies, ids,
+//! money, SQL statements and rows, and the database routing rules. Behind the
+//! `worker` feature: the worker skeleton (`serve`), responses, and the one
+//! module that talks to PostgreSQL (`db`).
+//!
+//! Pure modules are tested natively with `cargo test -p platform`.
+
+pub mod body;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod lsn;
+pub mod money;
+pub mod row;
+pub mod sql;
+
+pub mod db;
+#[cfg(feature = "worker")]
+pub mod respond;
+#[cfg(feature = "worker")]
+pub mod serve;
+
+pub use error::{ApiError, Result};
+pub use row::{FromRow, Row};
+pub use sql::Statement;
