@@ -11,9 +11,9 @@ WASM_BINDGEN_BIN="$TOOLS_CACHE/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-b
 EDGE_HOST=127.0.0.1
 EDGE_PORT=${EDGESHOP_PORT:-8787}
 EDGE_URL="http://$EDGE_HOST:$EDGE_PORT"
-# Every functions/<name> with a wrangler.toml, in deploy order: cart before
-# checkout, whose CART_OBJECTS binding names the cart worker's Durable Object class.
-FUNCTIONS=(catalog cart checkout)
+# Every function worker (functions/<name>, not the edge), in deploy order, from
+# scripts/workers: names only, comment lines (#) and blank lines skipped.
+mapfile -t FUNCTIONS < <(sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^#/d' -e '/^$/d' "$ROOT/scripts/workers")
 DB_NAME=shop
 DB_USER=shop
 DB_PASSWORD=shop   # Hyperdrive's local connection string must carry one, even with trust auth
@@ -59,3 +59,27 @@ db_url() { echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$1/$DB_NAME"; }
 pooled_url() { echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$PGBOUNCER_PORT/${DB_NAME}_$1"; }
 
 pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# For scripts that reuse a running stack or start their own (scripts/test,
+# scripts/bench): set STACK_STARTED=1 after starting one, and call this once.
+# On exit it stops the stack only if this script started it (after waiting
+# $1 seconds, default 0), and the script keeps its own exit status: a script
+# that reused a stack and succeeded exits 0. (An EXIT trap whose last command
+# is `[ $started = 1 ] && ...` made the script exit 1 whenever it had reused a
+# stack; scripts/check-scripts tests this.)
+STACK_STARTED=0
+stop_stack() { "$ROOT/scripts/dev" --stop; }
+stop_stack_on_exit_if_started() {
+  # shellcheck disable=SC2064  # the delay is fixed now, on purpose
+  trap "_stop_stack_if_started ${1:-0}" EXIT
+}
+_stop_stack_if_started() {
+  local rc=$? stop_rc=0
+  if [ "$STACK_STARTED" = 1 ]; then
+    sleep "$1"
+    stop_stack || stop_rc=$?
+  fi
+  # A failed stop fails a run that had otherwise succeeded.
+  if [ "$rc" = 0 ]; then exit "$stop_rc"; fi
+  exit "$rc"
+}

@@ -3,7 +3,9 @@
 --   psql -v ON_ERROR_STOP=1 -v products=1000 -v orders=0 -f scripts/seed.sql
 --
 -- products defaults to 1000, orders to 0. The caller must make sure the
--- database is empty: the script is meant to run exactly once.
+-- database is empty but for the regions: the script is meant to run exactly
+-- once. The regions are not seeded: `scripts/db migrate` loads them from
+-- shared/regions/regions.toml (scripts/regions-sql); the stores need US-CA and US-CO.
 --
 -- Determinism: there is no random() and no now() in the generated data. Every
 -- "random" choice is a hash of (row number, salt) via hashint8(), which is
@@ -17,7 +19,7 @@
 -- which records when the seed ran.
 --
 -- Formats and id layout:
---   regions     US-CA, US-CO, US-NY, US-OR (all USD)
+--   regions     not seeded (see above); stores use US-CA and US-CO
 --   stores      1 = 'sf' (San Francisco, US-CA), 2 = 'denver' (Denver, US-CO)
 --   warehouses  1 = sf-mission, 2 = sf-oakland (store sf), 3 = den-central (store denver)
 --   categories  5 top-level x 3 children x 3 grandchildren = 65 rows:
@@ -78,13 +80,14 @@ CREATE FUNCTION pg_temp.seed_h(n bigint, salt int) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$ SELECT hashint8($1 * 97 + $2)::bigint & 2147483647 $$;
 
--- ---------------------------------------------------------------- regions, stores
+-- ---------------------------------------------------------------- stores
 
-INSERT INTO regions (code, name, currency) VALUES
-    ('US-CA', 'California', 'USD'),
-    ('US-CO', 'Colorado',   'USD'),
-    ('US-NY', 'New York',   'USD'),
-    ('US-OR', 'Oregon',     'USD');
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM regions WHERE code IN ('US-CA', 'US-CO')) < 2 THEN
+        RAISE EXCEPTION 'seed: regions US-CA and US-CO must exist: scripts/db migrate (or sync-regions) loads them from shared/regions/regions.toml';
+    END IF;
+END $$;
 
 INSERT INTO stores (id, slug, name, region_code) OVERRIDING SYSTEM VALUE VALUES
     (1, 'sf',     'San Francisco', 'US-CA'),
