@@ -1,14 +1,21 @@
 //! The cart, through the edge: carts in KV behind one Durable Object each,
 //! prices from the database, totals on the server.
 
+mod support;
+
 use std::collections::BTreeSet;
 
-use integration::*;
 use serde_json::json;
+use support::*;
 
 #[test]
 fn a_new_cart_is_empty_has_an_unguessable_id_and_version_one() {
-    let r = post_json("/cart", &json!({"store_id": 1, "region": "US-CA"}), &[]);
+    let store = Store::create("US-CA", 1);
+    let r = post_json(
+        "/cart",
+        &json!({"store_id": store.id, "region": "US-CA"}),
+        &[],
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     let cart = r.json();
     let id = cart["id"].as_str().unwrap();
@@ -26,7 +33,7 @@ fn a_new_cart_is_empty_has_an_unguessable_id_and_version_one() {
         ),
         (Some("0.00"), Some("0.00"), Some("0.00"))
     );
-    let again = new_cart(1, "US-CA");
+    let again = store.new_cart();
     assert_ne!(again, id);
 
     let fetched = get(&format!("/cart/{id}"));
@@ -36,12 +43,21 @@ fn a_new_cart_is_empty_has_an_unguessable_id_and_version_one() {
 
 #[test]
 fn prices_come_from_the_database_and_totals_from_the_server() {
-    let sku = fresh_sku("2.00", &[(1, 50)]);
-    let cart = new_cart(1, "US-CA");
-    // A client-sent price is ignored.
+    let store = Store::create("US-CA", 1);
+    let sku = fresh_sku("2.00", &[(store.warehouses[0], 50)]);
+    let cart = store.new_cart();
+    // A client cannot send a price: the body names only sku and quantity, and
+    // anything else is refused before the cart changes.
     let r = post_json(
         &format!("/cart/{cart}/items"),
         &json!({"sku": sku, "quantity": 1, "unit_price": "0.01", "total": "0.00"}),
+        &[],
+    );
+    assert_eq!((r.status, r.error_code().as_str()), (400, "unknown_field"), "{}", r.body);
+    assert_eq!(get(&format!("/cart/{cart}")).json()["version"], 1, "unchanged");
+    let r = post_json(
+        &format!("/cart/{cart}/items"),
+        &json!({"sku": sku, "quantity": 1}),
         &[],
     );
     assert_eq!(r.status, 200, "{}", r.body);
@@ -65,7 +81,7 @@ fn prices_come_from_the_database_and_totals_from_the_server() {
     );
 
     // A price change in the database shows on the next read.
-    db(&primary_url())
+    primary()
         .execute("UPDATE variants SET price = 3.00 WHERE sku = $1", &[&sku])
         .unwrap();
     wait_replica_caught_up();
@@ -76,8 +92,9 @@ fn prices_come_from_the_database_and_totals_from_the_server() {
 
 #[test]
 fn colorado_carts_are_taxed_at_colorados_rate() {
-    let sku = fresh_sku("10.00", &[(3, 50)]);
-    let cart = cart_with(2, "US-CO", &sku, 3);
+    let store = Store::create("US-CO", 1);
+    let sku = fresh_sku("10.00", &[(store.warehouses[0], 50)]);
+    let cart = store.cart_with(&sku, 3);
     let c = get(&format!("/cart/{cart}")).json();
     // 30.00 * 0.029 = 0.87
     assert_eq!(
@@ -92,8 +109,9 @@ fn colorado_carts_are_taxed_at_colorados_rate() {
 
 #[test]
 fn lines_are_added_to_changed_and_removed() {
-    let skus = fresh_skus(2, "1.50", &[(1, 40)]);
-    let cart = new_cart(1, "US-CA");
+    let store = Store::create("US-CA", 1);
+    let skus = fresh_skus(2, "1.50", &[(store.warehouses[0], 40)]);
+    let cart = store.new_cart();
     add_item(&cart, &skus[0], 2);
     let r = add_item(&cart, &skus[0], 3);
     assert_eq!(
@@ -141,8 +159,10 @@ fn lines_are_added_to_changed_and_removed() {
 
 #[test]
 fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
-    let sku = fresh_sku("1.00", &[(1, 5), (2, 2)]);
-    let cart = cart_with(1, "US-CA", &sku, 1);
+    let store = Store::create("US-CA", 2);
+    let (w0, w1) = (store.warehouses[0], store.warehouses[1]);
+    let sku = fresh_sku("1.00", &[(w0, 5), (w1, 2)]);
+    let cart = store.cart_with(&sku, 1);
     let before = get(&format!("/cart/{cart}")).json();
     let items = format!("/cart/{cart}/items");
     let raw = |body: &str| {
@@ -230,19 +250,20 @@ fn bad_input_gets_a_clear_4xx_and_changes_nothing() {
 
 #[test]
 fn carts_are_opened_only_for_a_real_store_in_its_region() {
+    let california = Store::create("US-CA", 0).id;
     for (body, status, code) in [
         (
-            json!({"store_id": 1, "region": "US-CO"}),
+            json!({"store_id": california, "region": "US-CO"}),
             422,
             "region_mismatch",
         ),
         (
-            json!({"store_id": 1, "region": "US-ZZ"}),
+            json!({"store_id": california, "region": "US-ZZ"}),
             422,
             "unknown_region",
         ),
         (
-            json!({"store_id": 1, "region": "California"}),
+            json!({"store_id": california, "region": "California"}),
             400,
             "invalid_region",
         ),
@@ -269,8 +290,9 @@ fn carts_are_opened_only_for_a_real_store_in_its_region() {
 
 #[test]
 fn a_stale_if_match_is_refused_with_412() {
-    let skus = fresh_skus(2, "1.00", &[(1, 10)]);
-    let cart = new_cart(1, "US-CA");
+    let store = Store::create("US-CA", 1);
+    let skus = fresh_skus(2, "1.00", &[(store.warehouses[0], 10)]);
+    let cart = store.new_cart();
     let r = add_item(&cart, &skus[0], 1);
     let etag = r.header("etag").unwrap().to_string();
     assert_eq!(etag, "\"2\"");
@@ -297,8 +319,9 @@ fn a_stale_if_match_is_refused_with_412() {
 
 #[test]
 fn twenty_concurrent_adds_all_land_or_fail_loudly() {
-    let skus = fresh_skus(20, "1.00", &[(1, 10)]);
-    let cart = new_cart(1, "US-CA");
+    let store = Store::create("US-CA", 1);
+    let skus = fresh_skus(20, "1.00", &[(store.warehouses[0], 10)]);
+    let cart = store.new_cart();
     let results = {
         let (cart, skus) = (cart.clone(), skus.clone());
         concurrently(20, move |i| add_item(&cart, &skus[i], 1))
@@ -334,8 +357,9 @@ fn twenty_concurrent_adds_all_land_or_fail_loudly() {
 
 #[test]
 fn carts_rest_in_kv_with_a_thirty_day_expiry() {
-    let sku = fresh_sku("1.00", &[(1, 10)]);
-    let cart = cart_with(1, "US-CA", &sku, 2);
+    let store = Store::create("US-CA", 1);
+    let sku = fresh_sku("1.00", &[(store.warehouses[0], 10)]);
+    let cart = store.cart_with(&sku, 2);
     // The object copies the cart to KV about ten seconds after a change.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
     let mut last_error = String::new();

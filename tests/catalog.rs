@@ -1,61 +1,14 @@
-//! The catalog routes against the real stack. Expected answers are computed
-//! independently with SQL on the primary, not hard-coded.
+//! The catalog routes against the real stack, over the whole catalog as it
+//! is (the seed plus what other tests added). Expected answers are computed
+//! independently with SQL on the primary, not hard-coded. The answers that
+//! depend on a store are in catalog_stores.rs, on stores of their own.
 
-use std::collections::{BTreeMap, HashSet};
+mod support;
 
-use integration::*;
+use std::collections::BTreeMap;
+
 use serde_json::Value;
-
-fn primary() -> postgres::Client {
-    db(&primary_url())
-}
-
-/// Every item of a product-list query, following next_cursor to the end.
-fn all_pages(query: &str, limit: u32) -> Vec<Value> {
-    let mut items = Vec::new();
-    let mut cursor: Option<String> = None;
-    for _ in 0..10_000 {
-        let mut path = format!("/catalog/products?limit={limit}");
-        if !query.is_empty() {
-            path.push('&');
-            path.push_str(query);
-        }
-        if let Some(c) = &cursor {
-            path.push_str(&format!("&cursor={c}"));
-        }
-        let reply = get_uncached(&path);
-        assert_eq!(reply.status, 200, "{path}: {}", reply.body);
-        let page = reply.json();
-        let got = page["items"].as_array().unwrap();
-        assert!(got.len() <= limit as usize);
-        items.extend(got.iter().cloned());
-        match page["next_cursor"].as_str() {
-            Some(c) => {
-                assert_eq!(
-                    got.len(),
-                    limit as usize,
-                    "a page before the last must be full"
-                );
-                cursor = Some(c.to_string());
-            }
-            None => return items,
-        }
-    }
-    panic!("paging did not end");
-}
-
-fn ids(items: &[Value]) -> Vec<i64> {
-    items.iter().map(|i| i["id"].as_i64().unwrap()).collect()
-}
-
-fn sql_ids(sql: &str, params: &[&(dyn postgres::types::ToSql + Sync)]) -> HashSet<i64> {
-    primary()
-        .query(sql, params)
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<_, i64>(0))
-        .collect()
-}
+use support::*;
 
 fn color_facets(page: &Value) -> BTreeMap<String, i64> {
     page["facets"]["color"]
@@ -64,47 +17,6 @@ fn color_facets(page: &Value) -> BTreeMap<String, i64> {
         .iter()
         .map(|(k, v)| (k.clone(), v.as_i64().unwrap()))
         .collect()
-}
-
-fn assert_unique_and_equal(items: &[Value], expected: &HashSet<i64>) {
-    let got = ids(items);
-    let unique: HashSet<i64> = got.iter().copied().collect();
-    assert_eq!(unique.len(), got.len(), "duplicate items across pages");
-    assert_eq!(&unique, expected, "items differ from the SQL answer");
-}
-
-#[test]
-fn stores_list_the_seeded_stores_with_regions() {
-    // Uncached: the checkout tests may have just added a store.
-    let reply = get_uncached("/catalog/stores");
-    assert_eq!(reply.status, 200);
-    let stores = reply.json();
-    let expected: Vec<(i64, String, String, String)> = primary()
-        .query(
-            "SELECT id, slug, name, region_code FROM stores ORDER BY id",
-            &[],
-        )
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-        .collect();
-    assert!(expected.len() >= 2);
-    let got: Vec<(i64, String, String, String)> = stores
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["id"].as_i64().unwrap(),
-                s["slug"].as_str().unwrap().into(),
-                s["name"].as_str().unwrap().into(),
-                s["region"].as_str().unwrap().into(),
-            )
-        })
-        .collect();
-    assert_eq!(got, expected);
-    let regions: HashSet<&str> = got.iter().map(|s| s.3.as_str()).collect();
-    assert!(regions.contains("US-CA") && regions.contains("US-CO"));
 }
 
 #[test]
@@ -323,52 +235,6 @@ fn price_option_and_stock_filters_apply_to_one_variant() {
 }
 
 #[test]
-fn in_stock_counts_only_the_chosen_stores_warehouses() {
-    let stores: Vec<i64> = primary()
-        .query("SELECT id FROM stores ORDER BY id", &[])
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let mut per_store = Vec::new();
-    for store in &stores {
-        let items = all_pages(&format!("in_stock=true&store={store}"), 100);
-        let expected = sql_ids(
-            "SELECT DISTINCT v.product_id FROM variants v
-               JOIN inventory_levels il ON il.variant_id = v.id
-               JOIN warehouses w ON w.id = il.warehouse_id
-              WHERE w.store_id = $1 AND il.on_hand > il.reserved",
-            &[store],
-        );
-        assert_unique_and_equal(&items, &expected);
-        assert!(items.iter().all(|i| i["in_stock"] == true));
-        per_store.push(expected);
-    }
-    assert_ne!(
-        per_store[0], per_store[1],
-        "stock differs between the seeded stores"
-    );
-
-    // Without a store, any warehouse counts; the stock filter applies to the
-    // same variant as the option filter.
-    let xs_in_stock = all_pages("in_stock=true&size=XS", 100);
-    let expected = sql_ids(
-        "SELECT DISTINCT v.product_id FROM variants v JOIN inventory_levels il ON il.variant_id = v.id
-          WHERE v.options->>'size' = 'XS' AND il.on_hand > il.reserved",
-        &[],
-    );
-    assert_unique_and_equal(&xs_in_stock, &expected);
-    let all_xs = sql_ids(
-        "SELECT DISTINCT product_id FROM variants WHERE options->>'size' = 'XS'",
-        &[],
-    );
-    assert!(
-        expected.len() < all_xs.len(),
-        "some XS variants are sold out everywhere"
-    );
-}
-
-#[test]
 fn facets_count_products_per_option_value_within_the_filter() {
     let slug: String = primary()
         .query_one(
@@ -412,66 +278,6 @@ fn facets_under_other_filters_count_only_matching_products() {
         .collect();
     assert!(!expected.is_empty());
     assert_eq!(color_facets(&page), expected);
-}
-
-#[test]
-fn product_detail_has_variants_with_availability() {
-    let mut client = primary();
-    let slug: String = client
-        .query_one(
-            "SELECT p.slug FROM products p JOIN variants v ON v.product_id = p.id
-               JOIN inventory_levels il ON il.variant_id = v.id
-              GROUP BY p.id HAVING count(DISTINCT il.on_hand) > 1 ORDER BY p.id LIMIT 1",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    let reply = get_uncached(&format!("/catalog/products/{slug}"));
-    assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.header("x-db-statements"), Some("1"));
-    let product = reply.json();
-    assert_eq!(product["slug"], slug.as_str());
-    let variants = product["variants"].as_array().unwrap();
-    assert_eq!(variants.len(), 3);
-    for v in variants {
-        let sku = v["sku"].as_str().unwrap();
-        let (available, price): (i64, String) = {
-            let row = client
-                .query_one(
-                    "SELECT (SELECT COALESCE(sum(on_hand - reserved), 0) FROM inventory_levels WHERE variant_id = v.id)::bigint,
-                            price::text FROM variants v WHERE sku = $1",
-                    &[&sku],
-                )
-                .unwrap();
-            (row.get(0), row.get(1))
-        };
-        assert_eq!(v["available"].as_i64().unwrap(), available, "{sku}");
-        assert_eq!(v["price"].as_str().unwrap(), price);
-        assert!(v["options"].is_object() && v["id"].is_i64() && v["currency"] == "USD");
-    }
-    // Per store, availability counts that store's warehouses only.
-    let store: i64 = client
-        .query_one("SELECT id FROM stores ORDER BY id DESC LIMIT 1", &[])
-        .unwrap()
-        .get(0);
-    let in_store = get_uncached(&format!("/catalog/products/{slug}?store={store}")).json();
-    for v in in_store["variants"].as_array().unwrap() {
-        let sku = v["sku"].as_str().unwrap();
-        let expected: i64 = client
-            .query_one(
-                "SELECT COALESCE(sum(il.on_hand - il.reserved), 0)::bigint FROM inventory_levels il
-                   JOIN warehouses w ON w.id = il.warehouse_id JOIN variants v ON v.id = il.variant_id
-                  WHERE v.sku = $1 AND w.store_id = $2",
-                &[&sku, &store],
-            )
-            .unwrap()
-            .get(0);
-        assert_eq!(
-            v["available"].as_i64().unwrap(),
-            expected,
-            "{sku} in store {store}"
-        );
-    }
 }
 
 #[test]

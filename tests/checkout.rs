@@ -1,11 +1,13 @@
 //! Checkout through the edge: one order per cart and key, stock reserved
 //! atomically across warehouses, region rules applied, expiry by cron.
 
+mod support;
+
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use integration::*;
 use serde_json::{json, Value};
+use support::*;
 
 /// The expiry test releases every expired reservation in the database; the
 /// tests that look at reservations hold this while they do.
@@ -41,7 +43,7 @@ fn checkout_at(body: &Value, now: &str) -> Reply {
 }
 
 fn orders_for_cart(cart: &str) -> i64 {
-    db(&primary_url())
+    primary()
         .query_one("SELECT count(*) FROM orders WHERE cart_id = $1", &[&cart])
         .unwrap()
         .get(0)
@@ -49,7 +51,7 @@ fn orders_for_cart(cart: &str) -> i64 {
 
 /// (warehouse, quantity) of the held reservations of an order.
 fn reservations_of(order_id: i64) -> Vec<(i64, i32)> {
-    db(&primary_url())
+    primary()
         .query(
             "SELECT warehouse_id, quantity FROM reservations
               WHERE order_id = $1 AND status = 'held' ORDER BY warehouse_id",
@@ -64,8 +66,10 @@ fn reservations_of(order_id: i64) -> Vec<(i64, i32)> {
 #[test]
 fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
     let _lock = RESERVATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let sku = fresh_sku("12.50", &[(1, 5)]);
-    let cart = cart_with(1, "US-CA", &sku, 2);
+    let store = Store::create("US-CA", 1);
+    let warehouse = store.warehouses[0];
+    let sku = fresh_sku("12.50", &[(warehouse, 5)]);
+    let cart = store.cart_with(&sku, 2);
     let started = std::time::SystemTime::now();
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
@@ -90,7 +94,7 @@ fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
 
     // Reserved for about 15 minutes.
     let expires = o["reservation_expires_at"].as_str().unwrap();
-    let mut primary = db(&primary_url());
+    let mut primary = primary();
     let minutes: f64 = primary
         .query_one(
             "SELECT extract(epoch FROM $1::text::timestamptz - to_timestamp($2::float8))::float8 / 60",
@@ -104,8 +108,8 @@ fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
     );
 
     let order_id = o["order_id"].as_i64().unwrap();
-    assert_eq!(reservations_of(order_id), vec![(1, 2)]);
-    assert_eq!(stock_of(&sku), vec![(1, 5, 2)]);
+    assert_eq!(reservations_of(order_id), vec![(warehouse, 2)]);
+    assert_eq!(stock_of(&sku), vec![(warehouse, 5, 2)]);
     let row = primary
         .query_one(
             "SELECT status, total::text, age_minimum, age_verified_at IS NOT NULL,
@@ -149,8 +153,10 @@ fn a_checkout_creates_a_pending_order_reserves_stock_and_closes_the_cart() {
 
 #[test]
 fn ten_concurrent_retries_with_one_key_make_one_order() {
-    let sku = fresh_sku("5.00", &[(1, 50)]);
-    let cart = cart_with(1, "US-CA", &sku, 1);
+    let store = Store::create("US-CA", 1);
+    let warehouse = store.warehouses[0];
+    let sku = fresh_sku("5.00", &[(warehouse, 50)]);
+    let cart = store.cart_with(&sku, 1);
     let key = unique("same-key-");
     let replies = {
         let (cart, key) = (cart.clone(), key.clone());
@@ -173,7 +179,7 @@ fn ten_concurrent_retries_with_one_key_make_one_order() {
         "one request did the work"
     );
     assert_eq!(orders_for_cart(&cart), 1);
-    assert_eq!(stock_of(&sku), vec![(1, 50, 1)]);
+    assert_eq!(stock_of(&sku), vec![(warehouse, 50, 1)]);
 
     // A later retry still gets it, even though the cart is now closed.
     let late = checkout(&body(&cart), &key);
@@ -193,13 +199,15 @@ fn ten_concurrent_retries_with_one_key_make_one_order() {
 #[test]
 fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
     let _lock = RESERVATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let sku = fresh_sku("3.00", &[(1, 6), (2, 4)]);
+    let store = Store::create("US-CA", 2);
+    let (w0, w1) = (store.warehouses[0], store.warehouses[1]);
+    let sku = fresh_sku("3.00", &[(w0, 6), (w1, 4)]);
     let carts: Vec<String> = {
-        let sku = sku.clone();
+        let (store, sku) = (store.clone(), sku.clone());
         concurrently(16, move |i| {
             (0..200)
                 .filter(|n| n % 16 == i)
-                .map(|_| cart_with(1, "US-CA", &sku, 1))
+                .map(|_| store.cart_with(&sku, 1))
                 .collect::<Vec<_>>()
         })
         .into_iter()
@@ -225,10 +233,10 @@ fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
     let stock = stock_of(&sku);
     assert_eq!(
         stock,
-        vec![(1, 6, 6), (2, 4, 4)],
+        vec![(w0, 6, 6), (w1, 4, 4)],
         "on_hand and reserved agree"
     );
-    let held: i64 = db(&primary_url())
+    let held: i64 = primary()
         .query_one(
             "SELECT coalesce(sum(r.quantity), 0) FROM reservations r JOIN variants v ON v.id = r.variant_id
               WHERE v.sku = $1 AND r.status = 'held'",
@@ -237,7 +245,7 @@ fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
         .unwrap()
         .get(0);
     assert_eq!(held, 10, "the reservations add up to what is reserved");
-    let orders: i64 = db(&primary_url())
+    let orders: i64 = primary()
         .query_one(
             "SELECT count(*) FROM orders WHERE cart_id = ANY($1)",
             &[&carts],
@@ -250,34 +258,38 @@ fn two_hundred_checkouts_for_ten_units_sell_exactly_ten() {
 #[test]
 fn stock_comes_from_as_few_warehouses_as_possible() {
     let _lock = RESERVATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    // Both lines fit in warehouse 2 alone; only `a` fits in warehouse 1.
-    let a = fresh_sku("1.00", &[(1, 9), (2, 5)]);
-    let b = fresh_sku("1.00", &[(1, 0), (2, 5)]);
-    let cart = cart_with(1, "US-CA", &a, 2);
+    let store = Store::create("US-CA", 2);
+    let (w1, w2) = (store.warehouses[0], store.warehouses[1]);
+    // Both lines fit in w2 alone; only `a` fits in w1.
+    let a = fresh_sku("1.00", &[(w1, 9), (w2, 5)]);
+    let b = fresh_sku("1.00", &[(w1, 0), (w2, 5)]);
+    let cart = store.cart_with(&a, 2);
     add_item(&cart, &b, 2);
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
         reservations_of(r.json()["order_id"].as_i64().unwrap()),
-        vec![(2, 2), (2, 2)]
+        vec![(w2, 2), (w2, 2)]
     );
 
     // No single warehouse holds 5: the line is split, largest stock first.
-    let c = fresh_sku("1.00", &[(1, 3), (2, 4)]);
-    let cart = cart_with(1, "US-CA", &c, 5);
+    let c = fresh_sku("1.00", &[(w1, 3), (w2, 4)]);
+    let cart = store.cart_with(&c, 5);
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(
         reservations_of(r.json()["order_id"].as_i64().unwrap()),
-        vec![(1, 1), (2, 4)]
+        vec![(w1, 1), (w2, 4)]
     );
 }
 
 #[test]
 fn bad_checkouts_get_4xx_and_write_nothing() {
-    let sku = fresh_sku("1.00", &[(1, 20)]);
-    let cart = cart_with(1, "US-CA", &sku, 1);
-    let empty = new_cart(1, "US-CA");
+    let store = Store::create("US-CA", 1);
+    let warehouse = store.warehouses[0];
+    let sku = fresh_sku("1.00", &[(warehouse, 20)]);
+    let cart = store.cart_with(&sku, 1);
+    let empty = store.new_cart();
     let with = |f: &dyn Fn(&mut Value)| {
         let mut b = body(&cart);
         f(&mut b);
@@ -369,15 +381,16 @@ fn bad_checkouts_get_4xx_and_write_nothing() {
     }
     assert_eq!(orders_for_cart(&cart), 0);
     assert_eq!(orders_for_cart(&empty), 0);
-    assert_eq!(stock_of(&sku), vec![(1, 20, 0)]);
+    assert_eq!(stock_of(&sku), vec![(warehouse, 20, 0)]);
     assert_eq!(get(&format!("/cart/{cart}")).json()["status"], "open");
 }
 
 #[test]
 fn tax_and_age_rules_follow_the_region() {
     // Colorado: 2.9 %, 21+.
-    let sku = fresh_sku("10.00", &[(3, 50)]);
-    let cart = cart_with(2, "US-CO", &sku, 1);
+    let colorado = Store::create("US-CO", 1);
+    let sku = fresh_sku("10.00", &[(colorado.warehouses[0], 50)]);
+    let cart = colorado.cart_with(&sku, 1);
     let mut co = body(&cart);
     co["region"] = json!("US-CO");
     co["shipping_address"] = address("CO", "80202");
@@ -389,14 +402,15 @@ fn tax_and_age_rules_follow_the_region() {
     );
 
     // California, 21+: missing, under-age, and exactly-21-today birth dates.
-    let sku = fresh_sku("2.00", &[(1, 50)]);
+    let california = Store::create("US-CA", 1);
+    let sku = fresh_sku("2.00", &[(california.warehouses[0], 50)]);
     let noon_la = "2026-06-10T19:00:00Z";
     for (dob, status) in [
         (None, 422),
         (Some("2005-06-11"), 422),
         (Some("2005-06-10"), 201),
     ] {
-        let cart = cart_with(1, "US-CA", &sku, 1);
+        let cart = california.cart_with(&sku, 1);
         let mut b = body(&cart);
         match dob {
             Some(d) => b["date_of_birth"] = json!(d),
@@ -416,31 +430,13 @@ fn tax_and_age_rules_follow_the_region() {
     }
 }
 
-/// Oregon needs no age check. The seed has no Oregon store: adding one is
-/// data, and the region's rules are already configuration.
+/// Oregon needs no age check. A store there is data (the seed has none),
+/// and the region's rules are already configuration.
 #[test]
 fn a_region_without_age_verification_needs_no_birth_date() {
-    let mut primary = db(&primary_url());
-    let store: i64 = primary
-        .query_one(
-            "WITH s AS (INSERT INTO stores (slug, name, region_code) VALUES ('test-portland', 'Portland', 'US-OR')
-                        ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name RETURNING id)
-             SELECT id FROM s",
-            &[],
-        )
-        .unwrap()
-        .get(0);
-    let warehouse: i64 = primary
-        .query_one(
-            "WITH w AS (INSERT INTO warehouses (store_id, code, name) VALUES ($1, 'test-pdx', 'PDX')
-                        ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name RETURNING id)
-             SELECT id FROM w",
-            &[&store],
-        )
-        .unwrap()
-        .get(0);
-    let sku = fresh_sku("4.00", &[(warehouse, 10)]);
-    let cart = cart_with(store, "US-OR", &sku, 1);
+    let portland = Store::create("US-OR", 1);
+    let sku = fresh_sku("4.00", &[(portland.warehouses[0], 10)]);
+    let cart = portland.cart_with(&sku, 1);
     let r = checkout(
         &json!({"cart_id": cart, "email": "ada@example.com", "shipping_address": address("OR", "97201"),
                 "region": "US-OR", "delivery": "asap"}),
@@ -457,9 +453,10 @@ fn a_region_without_age_verification_needs_no_birth_date() {
 
 #[test]
 fn delivery_hours_at_the_edges_of_the_window() {
-    let sku = fresh_sku("1.00", &[(1, 500)]);
+    let store = Store::create("US-CA", 1);
+    let sku = fresh_sku("1.00", &[(store.warehouses[0], 500)]);
     let go = |now: &str, delivery: Value| {
-        let mut b = body(&cart_with(1, "US-CA", &sku, 1));
+        let mut b = body(&store.cart_with(&sku, 1));
         b["delivery"] = delivery;
         checkout_at(&b, now)
     };
@@ -528,34 +525,39 @@ fn delivery_hours_at_the_edges_of_the_window() {
 #[test]
 fn the_cron_releases_expired_reservations_and_the_stock_sells_again() {
     let _lock = RESERVATIONS.lock().unwrap_or_else(|e| e.into_inner());
-    let sku = fresh_sku("7.00", &[(1, 2)]);
-    let cart = cart_with(1, "US-CA", &sku, 2);
+    let store = Store::create("US-CA", 1);
+    let warehouse = store.warehouses[0];
+    let sku = fresh_sku("7.00", &[(warehouse, 2)]);
+    let cart = store.cart_with(&sku, 2);
     let r = checkout(&body(&cart), &unique("k"));
     assert_eq!(r.status, 201, "{}", r.body);
     let order_id = r.json()["order_id"].as_i64().unwrap();
     assert_eq!(
         stock_of(&sku),
-        vec![(1, 2, 2)],
+        vec![(warehouse, 2, 2)],
         "nothing left while reserved"
     );
 
     // Time passes: the reservation's 15 minutes are up.
-    db(&primary_url())
+    primary()
         .execute(
             "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE order_id = $1",
             &[&order_id],
         )
         .unwrap();
-    let tick = get("/cdn-cgi/handler/scheduled?cron=*+*+*+*+*");
+    // Checkout's own cron job, run on demand through the route that only
+    // dev builds have (the local stack cannot fire a cron of a worker that is
+    // not the first one wrangler serves).
+    let tick = post_json("/checkout/__dev/scheduled", &json!({}), &[]);
+    assert_eq!(tick.status, 200, "scheduled job: {}", tick.body);
     assert!(
-        tick.status < 300,
-        "scheduled handler: {} {}",
-        tick.status,
+        tick.json()["released"].as_u64().unwrap() >= 1,
+        "the job released this order's reservation: {}",
         tick.body
     );
 
     let deadline = Instant::now() + Duration::from_secs(10);
-    while stock_of(&sku) != vec![(1, 2, 0)] {
+    while stock_of(&sku) != vec![(warehouse, 2, 0)] {
         assert!(
             Instant::now() < deadline,
             "the cron did not release the stock: {:?}",
@@ -563,13 +565,13 @@ fn the_cron_releases_expired_reservations_and_the_stock_sells_again() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    let status: String = db(&primary_url())
+    let status: String = primary()
         .query_one("SELECT status FROM orders WHERE id = $1", &[&order_id])
         .unwrap()
         .get(0);
     assert_eq!(status, "cancelled");
     wait_replica_caught_up();
-    let again = cart_with(1, "US-CA", &sku, 2);
+    let again = store.cart_with(&sku, 2);
     let r = checkout(&body(&again), &unique("k"));
     assert_eq!(r.status, 201, "the released stock sells again: {}", r.body);
 }

@@ -1,9 +1,11 @@
 //! The entry worker's cross-cutting duties, against the real stack.
 
+mod support;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
-use integration::*;
+use support::*;
 
 #[test]
 fn healthz_is_constant_json() {

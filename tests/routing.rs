@@ -2,11 +2,14 @@
 //! back to the primary when the replica is down, and invalidating the edge
 //! cache. These tests change shared state, so they hold a lock and restore it.
 
+mod support;
+
 use std::sync::Mutex;
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
-use integration::*;
+use serde_json::json;
+use support::*;
 
 static SHARED_STATE: Mutex<()> = Mutex::new(());
 
@@ -33,16 +36,12 @@ fn price_of(product: &serde_json::Value, sku: &str) -> String {
 #[test]
 fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
     let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
-    let mut primary = db(&primary_url());
-    let row = primary
-        .query_one(
-            "SELECT p.slug, v.sku, v.price::text FROM variants v JOIN products p ON p.id = v.product_id
-              ORDER BY v.id DESC LIMIT 1",
-            &[],
-        )
-        .unwrap();
-    let (slug, sku, old_price): (String, String, String) = (row.get(0), row.get(1), row.get(2));
-    let path = format!("/catalog/products/{slug}");
+    // A product of this test's own: its price changes below.
+    let old_price = "5.00".to_string();
+    let product = fresh_product(1, &old_price, &[]);
+    let sku = product.skus[0].clone();
+    let path = format!("/catalog/products/{}", product.slug);
+    let mut primary = primary();
 
     // The replica applies commits 4 s late from now on.
     set_apply_delay("4s");
@@ -66,12 +65,6 @@ fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
     set_apply_delay("0");
     wait_replica_caught_up();
     let after_catch_up = get_uncached_with(&path, &[("x-db-lsn", &lsn)]);
-    primary
-        .execute(
-            "UPDATE variants SET price = $2::text::numeric WHERE sku = $1",
-            &[&sku, &old_price],
-        )
-        .unwrap();
 
     assert_eq!(with_lsn.status, 200);
     assert_eq!(
@@ -178,27 +171,25 @@ fn bumping_the_catalog_version_invalidates_the_edge_cache_within_a_second_or_so(
 #[test]
 fn facet_counts_follow_a_change_to_a_variants_options() {
     let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
-    let mut primary = db(&primary_url());
-    let row = primary
-        .query_one(
-            "SELECT v.sku, v.options::text, c.slug FROM variants v JOIN products p ON p.id = v.product_id
-               JOIN categories c ON c.id = p.category_id ORDER BY v.id LIMIT 1",
-            &[],
-        )
-        .unwrap();
-    let (sku, options, category): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    // A colour no product has, even one left behind by an interrupted run.
+    let colour = format!("ultraviolet-{}", unique("").to_ascii_lowercase());
+    let options = json!({"color": "red", "size": "M"});
+    let category = Category::shared();
+    let product = Product::create(category, &[variant(options.clone(), "9.00", &[])]);
+    let sku = &product.skus[0];
+    let mut primary = primary();
     let color_count = |path: &str| -> Option<i64> {
-        get_uncached(path).json()["facets"]["color"]["ultraviolet"].as_i64()
+        get_uncached(path).json()["facets"]["color"][colour.as_str()].as_i64()
     };
     let everything = "/catalog/products?limit=1";
-    let in_category = format!("/catalog/products?limit=1&category={category}");
+    let in_category = format!("/catalog/products?limit=1&category={}", category.slug);
     let filtered = "/catalog/products?limit=1&min_price=0";
     assert_eq!(color_count(everything), None);
 
     primary
         .execute(
-            "UPDATE variants SET options = options || '{\"color\":\"ultraviolet\"}' WHERE sku = $1",
-            &[&sku],
+            "UPDATE variants SET options = options || jsonb_build_object('color', $2::text) WHERE sku = $1",
+            &[&sku, &colour],
         )
         .unwrap();
     wait_replica_caught_up();
@@ -211,7 +202,7 @@ fn facet_counts_follow_a_change_to_a_variants_options() {
     primary
         .execute(
             "UPDATE variants SET options = $2::text::jsonb WHERE sku = $1",
-            &[&sku, &options],
+            &[&sku, &options.to_string()],
         )
         .unwrap();
     wait_replica_caught_up();

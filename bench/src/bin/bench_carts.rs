@@ -1,10 +1,10 @@
-//! Prepares carts for `scripts/bench`: creates COUNT carts in store 1
-//! (US-CA), each holding one unit of one of the given SKUs, through the edge,
-//! and prints their ids one per line.
+//! Prepares carts for `scripts/bench`: creates COUNT carts in the bench store
+//! (`bench::STORE_ID`, the seed's US-CA store), each holding one unit of one
+//! of the given SKUs, through the edge, and prints their ids one per line.
 //!
 //!   EDGESHOP_BASE_URL=... bench_carts COUNT SKU [SKU...]
 
-use integration::{add_item, post_json};
+use bench::{add_item, post_json, REGION, STORE_ID};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -43,8 +43,7 @@ fn create_cart() -> String {
     for attempt in 0.. {
         let r = post_json(
             "/cart",
-            &serde_json::json!({"store_id": 1, "region": "US-CA"}),
-            &[],
+            &serde_json::json!({"store_id": STORE_ID, "region": REGION}),
         );
         if r.status == 201 {
             return r.json()["id"].as_str().unwrap().to_string();
