@@ -53,8 +53,17 @@ fn prices_come_from_the_database_and_totals_from_the_server() {
         &json!({"sku": sku, "quantity": 1, "unit_price": "0.01", "total": "0.00"}),
         &[],
     );
-    assert_eq!((r.status, r.error_code().as_str()), (400, "unknown_field"), "{}", r.body);
-    assert_eq!(get(&format!("/cart/{cart}")).json()["version"], 1, "unchanged");
+    assert_eq!(
+        (r.status, r.error_code().as_str()),
+        (400, "unknown_field"),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        get(&format!("/cart/{cart}")).json()["version"],
+        1,
+        "unchanged"
+    );
     let r = post_json(
         &format!("/cart/{cart}/items"),
         &json!({"sku": sku, "quantity": 1}),

@@ -11,7 +11,8 @@
 //! its own Durable Object (`CartObject`, object.rs), which applies the
 //! commands one at a time; KV is where carts rest.
 //!
-//! Bindings: CART_OBJECTS (the objects), CARTS (KV), DB / DB_REPLICA.
+//! Bindings (config.rs): CART_OBJECTS (the objects), CARTS (KV), and
+//! DB / DB_REPLICA (platform::db).
 
 use cart::request::{AddItem, AddItemBody, CreateCartBody, NewCart, SetQuantityBody};
 use cart::{CartCommand, CartId, Sku};
@@ -19,6 +20,7 @@ use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;
 use worker::{event, Context, Env, Method, Request, Response};
 
+mod config;
 mod handlers;
 mod object;
 

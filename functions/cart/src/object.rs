@@ -19,10 +19,10 @@ use platform::db::Db;
 use platform::respond::{self, set_header};
 use platform::ApiError;
 use regions::Regions;
+
+use crate::config::CARTS;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
 
-/// The KV namespace where carts rest.
-const KV_BINDING: &str = "CARTS";
 /// The object's storage: the cart while it has changes KV does not have yet.
 const UNFLUSHED_KEY: &str = "cart";
 /// The object's storage: the last version moved to KV (a few bytes, kept
@@ -97,7 +97,7 @@ impl DurableObject for CartObject {
             self.loaded.set(false);
             return Response::ok("forgotten");
         };
-        let kv = self.env.kv(KV_BINDING)?;
+        let kv = self.env.kv(CARTS)?;
         kv.put(&kv_key(&cart.id), serde_json::to_string(&cart)?)?
             .expiration_ttl(CART_TTL_SECS)
             .execute()
@@ -187,7 +187,7 @@ impl CartObject {
         self.dirty.set(cart.is_some());
         if cart.is_none() {
             let flushed: Option<u64> = storage.get(FLUSHED_KEY).await.map_err(storage_error)?;
-            let kv = self.env.kv(KV_BINDING)?;
+            let kv = self.env.kv(CARTS)?;
             cart = kv.get(&kv_key(id)).json().await?;
             let kv_version = cart.as_ref().map_or(0, |c: &Cart| c.version);
             if flushed.is_some_and(|v| v > kv_version) {

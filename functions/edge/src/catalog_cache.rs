@@ -10,10 +10,9 @@ use platform::ApiError;
 use worker::{Cache, Context, Date, Env, Request, Response, Url};
 
 use crate::cache_rules::{self, CachedResponse, MemoryCache};
+use crate::config::CATALOG_KV;
 use crate::forward::{call_function, copy_headers, forward_request};
 
-/// Holds `catalog_version`.
-const KV_BINDING: &str = "CATALOG_KV";
 /// Bump this KV key (any new value) to invalidate every cached catalog answer.
 pub const CATALOG_VERSION_KEY: &str = "catalog_version";
 /// How long an isolate trusts its copy of the catalog version. An invalidation
@@ -151,7 +150,7 @@ async fn catalog_version(env: &Env) -> String {
             return version.clone();
         }
     }
-    let fresh = match env.kv(KV_BINDING) {
+    let fresh = match env.kv(CATALOG_KV) {
         Ok(kv) => kv.get(CATALOG_VERSION_KEY).text().await.ok(),
         Err(_) => None,
     };

@@ -1,6 +1,10 @@
-//! The edge's settings, from its bindings (top-level wrangler.toml).
+//! The edge's bindings and settings, named in one place (top-level
+//! wrangler.toml declares them; the service bindings are in routes.rs).
 
 use worker::Env;
+
+/// KV: holds `catalog_version`, which keys the catalog cache.
+pub const CATALOG_KV: &str = "CATALOG_KV";
 
 /// `[vars]`: storefront origins allowed to call the API from a browser.
 const ALLOWED_ORIGINS: &str = "ALLOWED_ORIGINS";

@@ -61,8 +61,14 @@ pub async fn serve(
         Err(e) => respond::error(&e),
     };
     call.db.report(resp.headers_mut());
+    #[cfg(feature = "dev")]
+    crate::respond::set_header(resp.headers_mut(), DEV_BUILD_HEADER, "true");
     Ok(resp)
 }
+
+/// Marks every answer of a dev build (see the `dev` feature in Cargo.toml).
+#[cfg(feature = "dev")]
+pub const DEV_BUILD_HEADER: &str = "x-edgeshop-dev-build";
 
 /// The answer for a path no route matched: 405 when `known` says another
 /// method would have matched it, else 404.
