@@ -9,9 +9,9 @@
 --            unit_price, line_total}], totals: {subtotal, tax, total},
 --            delivery: {window_start, window_end, rescheduled}, age_verification}}
 -- Output: `PlaceOrderOutcome`, data only; Rust builds the HTTP answer:
---   {"outcome": "placed", "order_id", "reservation_expires_at", "summary"}
---   {"outcome": "replayed", "status", "stored": <what "placed" stored>}
---   {"outcome": "refused", "code", "details": {"message", ...}}
+--   {"placed": {"order_id", "reservation_expires_at", "summary"}}
+--   {"replayed": {"status", "stored": <what "placed" stored>}}
+--   {"refused": {"code", "details": {"message", ...}}}
 --
 -- Everything happens in one transaction. A refusal raises SQLSTATE 'ES001'
 -- (ours: "refused, roll back"), which rolls back every write of the block
@@ -53,8 +53,8 @@ BEGIN
                 RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'idempotency_key_reused',
                     DETAIL = '{"message": "this Idempotency-Key was used with a different request body"}';
             END IF;
-            RETURN jsonb_build_object('outcome', 'replayed', 'status', stored.status,
-                                      'stored', stored.response);
+            RETURN jsonb_build_object('replayed', jsonb_build_object(
+                'status', stored.status, 'stored', stored.response));
         END IF;
 
         -- 2. Every line must still exist at the price the shopper was shown.
@@ -188,14 +188,15 @@ BEGIN
             'summary', o);
         UPDATE idempotency_keys SET status = 201, response = placed
          WHERE scope = 'checkout' AND key = p->>'idempotency_key';
-        RETURN placed || jsonb_build_object('outcome', 'placed');
+        RETURN jsonb_build_object('placed', placed);
     EXCEPTION
         WHEN SQLSTATE 'ES001' THEN
             GET STACKED DIAGNOSTICS err_detail = PG_EXCEPTION_DETAIL;
-            RETURN jsonb_build_object('outcome', 'refused', 'code', SQLERRM,
-                                      'details', err_detail::jsonb);
+            RETURN jsonb_build_object('refused', jsonb_build_object(
+                'code', SQLERRM, 'details', err_detail::jsonb));
         WHEN unique_violation THEN
-            RETURN jsonb_build_object('outcome', 'refused', 'code', 'cart_already_checked_out',
-                'details', jsonb_build_object('message', 'this cart has already been checked out'));
+            RETURN jsonb_build_object('refused', jsonb_build_object(
+                'code', 'cart_already_checked_out',
+                'details', jsonb_build_object('message', 'this cart has already been checked out')));
     END;
 END $$;

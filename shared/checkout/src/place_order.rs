@@ -89,9 +89,10 @@ pub struct PlacedOrder {
     pub summary: OrderSummary,
 }
 
-/// `place_order`'s answer.
+/// `place_order`'s answer: one of `{"placed": ...}`, `{"replayed": ...}`,
+/// `{"refused": ...}` (serde's default, externally tagged: no buffering).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum PlaceOrderOutcome {
     Placed(PlacedOrder),
     /// The key was used before with the same body: its stored record.
@@ -129,17 +130,29 @@ struct Answer<'a> {
     order_id: i64,
     status: &'static str,
     reservation_expires_at: &'a str,
-    #[serde(flatten)]
-    summary: &'a OrderSummary,
+    cart_id: &'a CartId,
+    region: &'a RegionCode,
+    currency: &'a Currency,
+    lines: &'a [OrderLine],
+    totals: &'a OrderTotals,
+    delivery: &'a Delivery,
+    age_verification: &'a Option<AgeVerification>,
 }
 
 impl CheckoutReply {
     pub fn from_placed(placed: &PlacedOrder, status: u16, replayed: bool) -> Self {
+        let summary = &placed.summary;
         let answer = Answer {
             order_id: placed.order_id,
             status: "pending_payment",
             reservation_expires_at: &placed.reservation_expires_at,
-            summary: &placed.summary,
+            cart_id: &summary.cart_id,
+            region: &summary.region,
+            currency: &summary.currency,
+            lines: &summary.lines,
+            totals: &summary.totals,
+            delivery: &summary.delivery,
+            age_verification: &summary.age_verification,
         };
         CheckoutReply {
             status,

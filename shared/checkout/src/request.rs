@@ -57,22 +57,9 @@ struct CheckoutBody {
     region: Field<String>,
     #[serde(default)]
     date_of_birth: Field<String>,
+    /// `"asap"` or `{"window_start": "<RFC 3339 date-time with offset>"}`.
     #[serde(default)]
-    delivery: Field<DeliveryBody>,
-}
-
-/// `"asap"` or `{"window_start": "<RFC 3339 date-time with offset>"}`.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum DeliveryBody {
-    Keyword(String),
-    Window(WindowBody),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct WindowBody {
-    window_start: String,
+    delivery: Field<Value>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -126,7 +113,7 @@ impl CheckoutRequest {
 /// Anything but the two documented forms (other spellings, extra keys, a time
 /// without offset) is 400 `invalid_delivery`: guessing would deliver at the
 /// wrong hour.
-fn delivery(field: Field<DeliveryBody>) -> Result<DeliveryRequest, ApiError> {
+fn delivery(field: Field<Value>) -> Result<DeliveryRequest, ApiError> {
     let bad = || {
         ApiError::bad_request(
             "invalid_delivery",
@@ -134,13 +121,16 @@ fn delivery(field: Field<DeliveryBody>) -> Result<DeliveryRequest, ApiError> {
         )
     };
     match field.required(bad)? {
-        DeliveryBody::Keyword(k) if k == "asap" => Ok(DeliveryRequest::Asap),
-        DeliveryBody::Keyword(_) => Err(bad()),
-        DeliveryBody::Window(w) => DateTime::parse_from_rfc3339(&w.window_start)
+        Value::String(k) if k == "asap" => Ok(DeliveryRequest::Asap),
+        Value::Object(w) if w.len() == 1 => w
+            .get("window_start")
+            .and_then(Value::as_str)
+            .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
             .map(|start| DeliveryRequest::Window {
                 start: start.with_timezone(&Utc),
             })
-            .map_err(|_| bad()),
+            .ok_or_else(bad),
+        _ => Err(bad()),
     }
 }
 

@@ -296,9 +296,7 @@ fn outcome(v: Value) -> PlaceOrderOutcome {
 fn a_placed_order_answers_with_its_id_state_and_summary() {
     let placed = placed();
     let stored = serde_json::to_value(&placed).unwrap();
-    let mut v = stored.clone();
-    v["outcome"] = json!("placed");
-    let reply = outcome(v).into_reply().unwrap();
+    let reply = outcome(json!({ "placed": stored })).into_reply().unwrap();
     assert_eq!(
         (reply.status, reply.replayed, reply.order_id),
         (201, false, Some(7))
@@ -312,7 +310,7 @@ fn a_placed_order_answers_with_its_id_state_and_summary() {
     assert_eq!(body["region"], "US-CA");
 
     // A retry gets the same bytes back from the stored record.
-    let replay = outcome(json!({"outcome": "replayed", "status": 201, "stored": stored}))
+    let replay = outcome(json!({"replayed": {"status": 201, "stored": stored}}))
         .into_reply()
         .unwrap();
     assert_eq!(
@@ -323,8 +321,8 @@ fn a_placed_order_answers_with_its_id_state_and_summary() {
 
 #[test]
 fn refusals_are_data_and_rust_picks_the_status() {
-    let e = outcome(json!({"outcome": "refused", "code": "out_of_stock",
-                           "details": {"message": "only 2", "sku": "A-1", "available": 2}}))
+    let e = outcome(json!({"refused": {"code": "out_of_stock",
+                           "details": {"message": "only 2", "sku": "A-1", "available": 2}}}))
     .into_reply()
     .unwrap_err();
     assert_eq!(
@@ -332,11 +330,11 @@ fn refusals_are_data_and_rust_picks_the_status() {
         (409, "out_of_stock", "only 2")
     );
     assert_eq!(e.details.unwrap()["available"], 2);
-    let e = outcome(json!({"outcome": "refused", "code": "idempotency_key_reused"}))
+    let e = outcome(json!({"refused": {"code": "idempotency_key_reused"}}))
         .into_reply()
         .unwrap_err();
     assert_eq!((e.status, e.code), (422, "idempotency_key_reused"));
-    let e = outcome(json!({"outcome": "refused", "code": "something_new"}))
+    let e = outcome(json!({"refused": {"code": "something_new"}}))
         .into_reply()
         .unwrap_err();
     assert_eq!(e.status, 500);
