@@ -5,7 +5,7 @@
 use std::cell::RefCell;
 
 use platform::http::if_none_match_matches;
-use platform::respond::set_header;
+use platform::respond::{remove_header, set_header};
 use platform::ApiError;
 use worker::{Cache, Context, Date, Env, Request, Response, Url};
 
@@ -130,9 +130,9 @@ fn conditional(resp: Response, if_none_match: Option<&str>) -> Response {
         (Some(etag), Some(inm))
             if resp.status_code() == 200 && if_none_match_matches(inm, &etag) =>
         {
-            let headers = copy_headers(resp.headers());
-            let _ = headers.delete("content-type");
-            let _ = headers.delete("content-length");
+            let mut headers = copy_headers(resp.headers());
+            remove_header(&mut headers, "content-type");
+            remove_header(&mut headers, "content-length");
             Response::builder()
                 .with_status(304)
                 .with_headers(headers)

@@ -2,7 +2,7 @@
 //! binding, with the body-size limit.
 
 use futures_util::StreamExt;
-use platform::respond::{append_header, set_header};
+use platform::respond::{append_header, remove_header, set_header};
 use platform::ApiError;
 use worker::{Env, Headers, Request, RequestInit, Response, Url};
 
@@ -48,14 +48,14 @@ pub fn forward_request(
     let mut headers = copy_headers(req.headers());
     set_header(&mut headers, "x-request-id", request_id);
     if for_cache_fill {
-        let _ = headers.delete("if-none-match");
-        let _ = headers.delete("if-modified-since");
+        remove_header(&mut headers, "if-none-match");
+        remove_header(&mut headers, "if-modified-since");
     }
     let mut init = RequestInit::new();
     init.with_method(req.method())
         .with_headers(headers)
         .with_body(body);
-    Request::new_with_init(url.as_str(), &init).map_err(ApiError::internal)
+    Ok(Request::new_with_init(url.as_str(), &init)?)
 }
 
 fn js_sys_bytes(bytes: &[u8]) -> worker::wasm_bindgen::JsValue {

@@ -31,7 +31,7 @@ pub async fn send(env: &Env, request: &CartRequest) -> Result<Response, ApiError
     let body = serde_json::to_string(request).map_err(ApiError::internal)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://cart-object/", &init).map_err(ApiError::internal)?;
+    let req = Request::new_with_init("https://cart-object/", &init)?;
     stub.fetch_with_request(req)
         .await
         .map_err(|e| unavailable(&format!("unreachable: {e}")))

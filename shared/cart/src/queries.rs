@@ -5,7 +5,7 @@ use platform::{ApiError, FromRow, Row, Statement};
 use crate::Sku;
 
 /// Current name, price and store availability of some SKUs: one statement,
-/// read into `PricedSku`. Availability is `sellable_stock` of the store
+/// read into `PricedSku`. Availability is `store_sellable_stock`
 /// (shared/catalog/sql/sellable_stock.sql), the one definition.
 pub fn pricing(store_id: i64, skus: &[Sku]) -> Statement {
     let mut s = Statement::new();
@@ -21,7 +21,7 @@ pub fn pricing(store_id: i64, skus: &[Sku]) -> Statement {
                 p.name || coalesce(' (' || (SELECT string_agg(o.value, ', ' ORDER BY o.key) \
                                               FROM jsonb_each_text(v.options) o) || ')', '') AS name, \
                 v.price::text AS price, v.currency::text AS currency, \
-                coalesce((SELECT sum(st.available) FROM sellable_stock({store}::bigint) st \
+                coalesce((SELECT sum(st.available) FROM store_sellable_stock({store}::bigint) st \
                            WHERE st.variant_id = v.id), 0)::text AS available \
            FROM variants v JOIN products p ON p.id = v.product_id \
           WHERE v.sku = ANY ({skus_param}::text[])"

@@ -43,14 +43,13 @@ pub fn categories() -> Statement {
     s
 }
 
-/// The stock the catalog shows: `sellable_stock` (shared/catalog/sql/) of
-/// `store`, or of every warehouse when no store is given.
+/// The stock the catalog shows (shared/catalog/sql/sellable_stock.sql): the
+/// store's when one is given, else every warehouse's.
 fn sellable_stock(s: &mut Statement, store: Option<i64>) -> String {
-    let store = match store {
-        Some(id) => s.bind(id.to_string()),
-        None => s.bind_null(),
-    };
-    format!("sellable_stock({store}::bigint)")
+    match store {
+        Some(id) => format!("store_sellable_stock({}::bigint)", s.bind(id.to_string())),
+        None => "sellable_stock".to_string(),
+    }
 }
 
 /// `GET /catalog/products/{slug}` → no row when the slug is unknown, else

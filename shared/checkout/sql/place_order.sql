@@ -23,7 +23,7 @@
 --     order, variant then warehouse, so two checkouts never deadlock, and the
 --     availability read after the lock is the truth until commit. No advisory
 --     locks (Hyperdrive pools in transaction mode).
--- Stock is `sellable_stock(store)` (shared/catalog/sql/sellable_stock.sql).
+-- Stock is `store_sellable_stock(store)` (shared/catalog/sql/sellable_stock.sql).
 CREATE OR REPLACE FUNCTION place_order(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     store        bigint := (p->>'store_id')::bigint;
@@ -105,7 +105,7 @@ BEGIN
            FROM inventory_levels il
           WHERE (il.variant_id, il.warehouse_id) IN
                 (SELECT st.variant_id, st.warehouse_id
-                   FROM sellable_stock(store) st
+                   FROM store_sellable_stock(store) st
                    JOIN order_lines ol ON ol.variant_id = st.variant_id AND ol.order_id = new_order)
           ORDER BY il.variant_id, il.warehouse_id
             FOR UPDATE;
@@ -116,7 +116,7 @@ BEGIN
         LOOP
             SELECT st.warehouse_id INTO pick
               FROM order_lines ol
-              JOIN sellable_stock(store) st ON st.variant_id = ol.variant_id
+              JOIN store_sellable_stock(store) st ON st.variant_id = ol.variant_id
              WHERE ol.order_id = new_order
                AND st.available >= ol.quantity
                AND NOT EXISTS (SELECT 1 FROM reservations r
@@ -129,7 +129,7 @@ BEGIN
             WITH fillable AS (
                 SELECT ol.variant_id, ol.quantity
                   FROM order_lines ol
-                  JOIN sellable_stock(store) st
+                  JOIN store_sellable_stock(store) st
                     ON st.variant_id = ol.variant_id AND st.warehouse_id = pick
                  WHERE ol.order_id = new_order
                    AND st.available >= ol.quantity
@@ -159,7 +159,7 @@ BEGIN
             remaining := line.quantity;
             FOR stock IN
                 SELECT st.warehouse_id, st.available
-                  FROM sellable_stock(store) st
+                  FROM store_sellable_stock(store) st
                  WHERE st.variant_id = line.variant_id AND st.available > 0
                  ORDER BY EXISTS (SELECT 1 FROM reservations r
                                    WHERE r.order_id = new_order AND r.warehouse_id = st.warehouse_id) DESC,

@@ -36,6 +36,11 @@ pub fn set_header(headers: &mut Headers, name: &str, value: &str) {
     let _ = headers.set(name, value);
 }
 
+/// Removes a header, with `set_header`'s reasoning.
+pub fn remove_header(headers: &mut Headers, name: &str) {
+    let _ = headers.delete(name);
+}
+
 /// Adds a header value (`set-cookie`, `vary`), with `set_header`'s reasoning.
 pub fn append_header(headers: &mut Headers, name: &str, value: &str) {
     let _ = headers.append(name, value);
