@@ -91,7 +91,8 @@ async fn load_cart(call: &Call, request: &CheckoutRequest) -> Result<Cart> {
 }
 
 /// The order exists; the cart stops changing. The database already refuses a
-/// second order for this cart, so a failure here is logged, not fatal.
+/// second order for this cart, so a failure here is logged, not fatal. The
+/// log names the order: a cart id is the guest's key to the cart.
 async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64) {
     let close = CartRequest {
         cart_id: request.cart_id.clone(),
@@ -101,9 +102,12 @@ async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64) {
     match object_client::send(&call.env, &close).await {
         Ok(resp) if resp.status_code() == 200 => {}
         Ok(resp) => {
-            worker::console_warn!("closing cart {}: {}", request.cart_id, resp.status_code())
+            worker::console_warn!(
+                "closing the cart of order {order_id}: {}",
+                resp.status_code()
+            )
         }
-        Err(e) => worker::console_warn!("closing cart {}: {e}", request.cart_id),
+        Err(e) => worker::console_warn!("closing the cart of order {order_id}: {e}"),
     }
 }
 

@@ -146,11 +146,40 @@ impl From<tokio_postgres::Error> for ApiError {
             None if e.is_closed() => database_unavailable(),
             Some(code) if sqlstate_is_retryable(code) => database_unavailable(),
             _ => {
-                worker::console_error!("query failed: {e:?}");
+                worker::console_error!("query failed: {}", describe_db_error(&e));
                 ApiError::internal("query failed")
             }
         }
     }
+}
+
+/// A database error as it may be logged. PostgreSQL's DETAIL repeats row
+/// values (`Key (email)=(ada@example.com) already exists`) and the messages of
+/// class 22 (data exceptions) quote the input, either of which can be a
+/// shopper's email, address or cart token: those are left out. What remains
+/// (the SQLSTATE, the object it concerns, the message otherwise) is enough to
+/// find the statement.
+#[cfg(feature = "worker")]
+pub fn describe_db_error(e: &tokio_postgres::Error) -> String {
+    let Some(db) = e.as_db_error() else {
+        // Not from the server (a closed connection, a protocol error): no data in it.
+        return e.to_string();
+    };
+    let code = db.code().code();
+    let mut text = format!("SQLSTATE {code}");
+    for (what, value) in [
+        ("table", db.table()),
+        ("column", db.column()),
+        ("constraint", db.constraint()),
+    ] {
+        if let Some(v) = value {
+            text.push_str(&format!(" {what}={v}"));
+        }
+    }
+    if !code.starts_with("22") {
+        text.push_str(&format!(": {}", db.message()));
+    }
+    text
 }
 
 /// 08xxx: connection exceptions; 57P01-57P03: the server is shutting down or

@@ -31,6 +31,7 @@ use worker::{
 };
 
 use super::route::{lsn_cookie, min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
+use crate::error::describe_db_error;
 use crate::lsn::Lsn;
 use crate::respond::{append_header, set_header};
 use crate::row::{FromRow, Row};
@@ -59,10 +60,11 @@ enum DbError {
 }
 
 impl DbError {
+    /// For the logs: never a row value (see `describe_db_error`).
     fn describe(&self) -> String {
         match self {
             DbError::Connect(e) => format!("connect: {e}"),
-            DbError::Query(e) => format!("query: {e}"),
+            DbError::Query(e) => format!("query: {}", describe_db_error(e)),
         }
     }
 }
