@@ -305,7 +305,10 @@ fn bad_checkouts_get_4xx_and_write_nothing() {
             request(
                 "POST",
                 "/checkout",
-                &[("idempotency-key", "k1")],
+                &[
+                    ("idempotency-key", "k1"),
+                    ("content-type", "application/json"),
+                ],
                 Some(b"{\"cart_id\""),
             ),
             400,

@@ -46,7 +46,7 @@ pub async fn create(call: &mut Call, new_cart: NewCart) -> Result<Response> {
         },
         if_match: None,
     };
-    let mut answer = object_client::send(&call.env, &request).await?;
+    let mut answer = object_client::send(&call.env, &call.log, &request).await?;
     let status = answer.status_code();
     let etag = answer
         .headers()
@@ -68,5 +68,5 @@ pub async fn send(call: &Call, id: CartId, command: CartCommand) -> Result<Respo
         command,
         if_match: call.header("if-match"),
     };
-    object_client::send(&call.env, &request).await
+    object_client::send(&call.env, &call.log, &request).await
 }

@@ -17,7 +17,7 @@ use cart::{
 use futures_util::lock::Mutex;
 use platform::db::Db;
 use platform::respond::{self, set_header};
-use platform::ApiError;
+use platform::{request_id, ApiError, Log};
 use regions::Regions;
 
 use crate::config::CARTS;
@@ -66,19 +66,28 @@ impl DurableObject for CartObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
+        let id = request_id::from_header_or_new(
+            req.headers()
+                .get(request_id::HEADER)
+                .ok()
+                .flatten()
+                .as_deref(),
+        );
+        let log = Log::new(&id);
         let request: CartRequest = match req.json().await {
             Ok(r) => r,
             Err(e) => {
-                return Ok(respond::error(&ApiError::internal(format!(
-                    "bad cart request: {e}"
-                ))))
+                return Ok(respond::error(
+                    &ApiError::internal(format!("bad cart request: {e}")),
+                    &log,
+                ))
             }
         };
         let _turn = self.turn.lock().await;
-        let db = Db::new(&self.env);
+        let db = Db::new(&self.env, log.clone());
         let mut resp = match self.handle(&db, request).await {
-            Ok((status, cart)) => self.answer(status, &cart),
-            Err(e) => respond::error(&e),
+            Ok((status, cart)) => self.answer(status, &cart, &log),
+            Err(e) => respond::error(&e, &log),
         };
         db.report(resp.headers_mut());
         Ok(resp)
@@ -165,10 +174,10 @@ impl CartObject {
         Ok((status, cart))
     }
 
-    fn answer(&self, status: u16, cart: &Cart) -> Response {
+    fn answer(&self, status: u16, cart: &Cart, log: &Log) -> Response {
         let body = match Regions::builtin().get(&cart.region) {
             Ok(region) => cart.to_json(region).to_string(),
-            Err(e) => return respond::error(&e),
+            Err(e) => return respond::error(&e, log),
         };
         let mut resp = respond::private_json(status, body);
         set_header(resp.headers_mut(), "etag", &cart.etag());

@@ -15,7 +15,10 @@ impl Config {
     pub fn from_env(env: &Env) -> Config {
         let setting = env.var(RESERVATION_MINUTES).ok().map(|v| v.to_string());
         let reservation_minutes = reservation_minutes(setting.as_deref()).unwrap_or_else(|e| {
-            worker::console_error!("{e}; using {DEFAULT_RESERVATION_MINUTES}");
+            platform::Log::new("config").error(
+                "config_invalid",
+                serde_json::json!({"detail": e, "using": DEFAULT_RESERVATION_MINUTES}),
+            );
             DEFAULT_RESERVATION_MINUTES
         });
         Config {

@@ -3,7 +3,8 @@
 
 use checkout::queries::{self, RELEASE_BATCH, RELEASE_MAX_BATCHES_PER_RUN};
 use platform::db::Db;
-use platform::Result;
+use platform::{request_id, Log, Result};
+use serde_json::json;
 use worker::Env;
 
 /// Releases expired reservations in batches until none is left, up to
@@ -36,9 +37,16 @@ impl platform::FromRow for Released {
 
 /// The cron's entry: a failure is logged, and the next tick runs it again.
 pub async fn run_scheduled(env: &Env, cron: &str) {
-    match release_expired(&Db::new(env)).await {
-        Ok(n) => worker::console_log!("cron {cron}: released {n} expired reservations"),
-        Err(e) => worker::console_error!("cron {cron}: releasing reservations failed: {e}"),
+    let log = Log::new(&request_id::new_id());
+    match release_expired(&Db::new(env, log.clone())).await {
+        Ok(n) => log.info(
+            "reservations_released",
+            json!({"cron": cron, "released": n}),
+        ),
+        Err(e) => log.error(
+            "reservations_release_failed",
+            json!({"cron": cron, "code": e.code, "detail": e.internal_detail.unwrap_or(e.message)}),
+        ),
     }
 }
 

@@ -74,14 +74,15 @@ async fn load_cart(call: &Call, request: &CheckoutRequest) -> Result<Cart> {
         command: CartCommand::Snapshot,
         if_match: None,
     };
-    let mut resp = object_client::send(&call.env, &get).await?;
+    let mut resp = object_client::send(&call.env, &call.log, &get).await?;
     let status = resp.status_code();
     let text = resp.text().await?;
     if status == 404 {
         return Err(cart_not_found());
     }
     if status != 200 {
-        worker::console_error!("cart object answered {status}: {text}");
+        call.log
+            .error("cart_unreadable", serde_json::json!({"status": status}));
         return Err(ApiError::unavailable(
             "cart_unavailable",
             "the cart could not be read, retry shortly",
@@ -99,15 +100,16 @@ async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64) {
         command: CartCommand::MarkCheckedOut { order_id },
         if_match: None,
     };
-    match object_client::send(&call.env, &close).await {
+    match object_client::send(&call.env, &call.log, &close).await {
         Ok(resp) if resp.status_code() == 200 => {}
-        Ok(resp) => {
-            worker::console_warn!(
-                "closing the cart of order {order_id}: {}",
-                resp.status_code()
-            )
-        }
-        Err(e) => worker::console_warn!("closing the cart of order {order_id}: {e}"),
+        Ok(resp) => call.log.warn(
+            "cart_close_failed",
+            serde_json::json!({"order": order_id, "status": resp.status_code()}),
+        ),
+        Err(e) => call.log.warn(
+            "cart_close_failed",
+            serde_json::json!({"order": order_id, "code": e.code}),
+        ),
     }
 }
 

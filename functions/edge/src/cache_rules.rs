@@ -3,7 +3,9 @@
 
 /// `_=<anything>` (the usual cache-buster) asks the edge not to use or fill
 /// its cache. The catalog ignores the parameter, so the answer is the same
-/// as without it, only fresh.
+/// as without it, only fresh. Only dev builds honour it (the caller checks
+/// the `dev` feature): in production it would let anyone send every catalog
+/// read to the database.
 pub fn bypasses_cache(query: Option<&str>) -> bool {
     query
         .unwrap_or("")
@@ -13,12 +15,14 @@ pub fn bypasses_cache(query: Option<&str>) -> bool {
 
 /// The cache key for a catalog GET: the catalog version (bumping it orphans
 /// every older entry at once), the path, and the query with its parameters in
-/// a canonical order so `?a=1&b=2` and `?b=2&a=1` share an entry.
+/// a canonical order so `?a=1&b=2` and `?b=2&a=1` share an entry. Parameters
+/// the catalog ignores (a leading `_`) are left out: they cannot change the
+/// answer, so they must not mint new entries.
 pub fn cache_key(origin: &str, version: &str, path: &str, query: Option<&str>) -> String {
     let mut pairs: Vec<&str> = query
         .unwrap_or("")
         .split('&')
-        .filter(|p| !p.is_empty())
+        .filter(|p| !p.is_empty() && !p.starts_with('_'))
         .collect();
     pairs.sort_unstable();
     let mut key = format!("{origin}/__edge_cache/v{version}{path}");
@@ -27,6 +31,12 @@ pub fn cache_key(origin: &str, version: &str, path: &str, query: Option<&str>) -
         key.push_str(&pairs.join("&"));
     }
     key
+}
+
+/// Test hooks (`x-test-now`, ...) that only dev builds pass on.
+#[cfg_attr(feature = "dev", allow(dead_code))]
+pub fn is_test_header(name: &str) -> bool {
+    name.len() >= 7 && name[..7].eq_ignore_ascii_case("x-test-")
 }
 
 /// `max-age` (or `s-maxage`, which wins for a shared cache) in seconds;
@@ -223,6 +233,29 @@ mod tests {
         assert!(!bypasses_cache(Some("_edge=1")));
         assert!(!bypasses_cache(Some("a_=1")));
         assert!(!bypasses_cache(None));
+    }
+
+    #[test]
+    fn ignored_parameters_do_not_mint_cache_keys() {
+        let plain = cache_key("https://h", "3", "/catalog/products", Some("limit=2"));
+        for noisy in ["limit=2&_x=1", "_=9&limit=2", "limit=2&_a=1&_b=2&_"] {
+            assert_eq!(
+                cache_key("https://h", "3", "/catalog/products", Some(noisy)),
+                plain
+            );
+        }
+        assert_ne!(
+            cache_key("https://h", "3", "/catalog/products", Some("limit=3")),
+            plain
+        );
+    }
+
+    #[test]
+    fn test_headers() {
+        assert!(is_test_header("x-test-now"));
+        assert!(is_test_header("X-Test-Fault"));
+        assert!(!is_test_header("x-tes"));
+        assert!(!is_test_header("x-request-id"));
     }
 
     #[test]

@@ -78,9 +78,13 @@ pub async fn cached_catalog(
     if entry.expires_at_ms > now {
         let stored = from_memory(&entry, "HIT");
         let cache_key = key.clone();
+        let log = platform::Log::new(request_id);
         ctx.wait_until(async move {
             if let Err(e) = Cache::default().put(cache_key.as_str(), stored).await {
-                worker::console_warn!("cache put failed: {e}");
+                log.warn(
+                    "cache_put_failed",
+                    serde_json::json!({"detail": e.to_string()}),
+                );
             }
         });
         MEMORY.with_borrow_mut(|m| m.insert(&version, key, entry));

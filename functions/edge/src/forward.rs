@@ -26,18 +26,21 @@ pub async fn call_function(
         )
     })?;
     let resp = fetcher.fetch_request(req).await.map_err(|e| {
-        worker::console_error!("{binding} unreachable: {e}");
-        ApiError::bad_gateway(
+        let mut err = ApiError::bad_gateway(
             "function_unreachable",
             format!("the {} function did not answer", binding.to_lowercase()),
-        )
+        );
+        err.internal_detail = Some(format!("{binding} unreachable: {e}"));
+        err
     })?;
     Ok(mutable(resp))
 }
 
 /// The request the function sees: same method, URL and headers, plus our
 /// request id. For a cache fill the validators are dropped so the function
-/// sends the full body we store.
+/// sends the full body we store. Outside dev builds, `x-test-*` headers (test
+/// hooks such as `x-test-now`) never pass: a deployed function must not even
+/// see them.
 pub fn forward_request(
     req: &Request,
     url: &Url,
@@ -46,6 +49,8 @@ pub fn forward_request(
     for_cache_fill: bool,
 ) -> std::result::Result<Request, ApiError> {
     let mut headers = copy_headers(req.headers());
+    #[cfg(not(feature = "dev"))]
+    strip_test_headers(&mut headers);
     set_header(&mut headers, "x-request-id", request_id);
     if for_cache_fill {
         remove_header(&mut headers, "if-none-match");
@@ -56,6 +61,17 @@ pub fn forward_request(
         .with_headers(headers)
         .with_body(body);
     Ok(Request::new_with_init(url.as_str(), &init)?)
+}
+
+#[cfg(not(feature = "dev"))]
+fn strip_test_headers(headers: &mut Headers) {
+    let names: Vec<String> = headers
+        .keys()
+        .filter(|name| crate::cache_rules::is_test_header(name))
+        .collect();
+    for name in names {
+        remove_header(headers, &name);
+    }
 }
 
 fn js_sys_bytes(bytes: &[u8]) -> worker::wasm_bindgen::JsValue {

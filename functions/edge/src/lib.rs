@@ -8,8 +8,8 @@
 
 use platform::db::route::{min_lsn_from, LSN_HEADER};
 use platform::respond::{self, append_header, set_header};
-use platform::ApiError;
-use worker::{event, Context, Date, Env, Method, Request, Response, Result};
+use platform::{request_id, secrets, ApiError, Log};
+use worker::{event, Context, Env, Method, Request, Response, Result};
 
 mod cache_rules;
 mod catalog_cache;
@@ -23,14 +23,20 @@ use config::Config;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let request_id = request_id(&req);
+    let request_id = request_id::from_header_or_new(
+        req.headers()
+            .get(request_id::HEADER)
+            .ok()
+            .flatten()
+            .as_deref(),
+    );
     let config = Config::from_env(&env);
     let origin = req.headers().get("origin").ok().flatten();
     let cors_origin = origin.filter(|o| trust::origin_allowed(&config.allowed_origins, o));
 
     let mut resp = match handle(req, &env, &ctx, &request_id, cors_origin.is_some()).await {
         Ok(resp) => resp,
-        Err(e) => respond::error(&e),
+        Err(e) => respond::error(&e, &Log::new(&request_id)),
     };
     // Every response here has headers we may change: the ones we build, and
     // the functions' (made mutable in `forward::call_function`).
@@ -84,8 +90,8 @@ async fn handle(
     let url = req.url()?;
     let cacheable = req.method() == Method::Get
         && routes::is_cacheable_path(&path)
-        && !cache_rules::bypasses_cache(url.query())
-        && !carries_lsn(&req)?;
+        && !(cfg!(feature = "dev") && cache_rules::bypasses_cache(url.query()))
+        && !carries_lsn(&req, env);
     if cacheable {
         return catalog_cache::cached_catalog(&req, &url, env, ctx, binding, request_id).await;
     }
@@ -98,24 +104,10 @@ async fn handle(
 }
 
 /// A read that must see the client's own write skips the cache: the cached
-/// copy may be older than that write.
-fn carries_lsn(req: &Request) -> std::result::Result<bool, ApiError> {
+/// copy may be older than that write. Only positions we signed count.
+fn carries_lsn(req: &Request, env: &Env) -> bool {
     let header = req.headers().get(LSN_HEADER).ok().flatten();
     let cookie = req.headers().get("cookie").ok().flatten();
-    Ok(min_lsn_from(header.as_deref(), cookie.as_deref())?.is_some())
-}
-
-/// The client's request id when it is short and plain, else a new one.
-fn request_id(req: &Request) -> String {
-    if let Some(id) = req.headers().get("x-request-id").ok().flatten() {
-        if trust::accept_request_id(&id) {
-            return id;
-        }
-    }
-    let mut bytes = [0u8; 16];
-    if getrandom::fill(&mut bytes).is_err() {
-        // Unreachable on Workers (crypto.getRandomValues); ids are for tracing, not security.
-        bytes = (Date::now().as_millis() as u128).to_le_bytes();
-    }
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    let key = secrets::get(env, secrets::LSN_TOKEN);
+    min_lsn_from(header.as_deref(), cookie.as_deref(), key.as_deref()).is_some()
 }

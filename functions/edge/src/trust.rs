@@ -1,13 +1,4 @@
-//! Which request ids and browser origins the edge trusts.
-
-/// A request id from the client is kept when it is short and plain, so logs
-/// can be joined across systems; otherwise we mint our own.
-pub fn accept_request_id(candidate: &str) -> bool {
-    (1..=128).contains(&candidate.len())
-        && candidate
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
-}
+//! Which browser origins the edge trusts.
 
 /// The storefront origins allowed to call us from a browser, from the
 /// comma-separated `ALLOWED_ORIGINS` variable.
@@ -21,14 +12,6 @@ pub fn origin_allowed(allowed_origins: &str, origin: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_ids() {
-        assert!(accept_request_id("abc-123_x.y:z"));
-        assert!(!accept_request_id(""));
-        assert!(!accept_request_id("has space"));
-        assert!(!accept_request_id(&"a".repeat(129)));
-    }
 
     #[test]
     fn origins() {

@@ -5,21 +5,23 @@
 
 use worker::{Env, Method, Request, RequestInit, Response};
 
-use platform::ApiError;
+use platform::{request_id, ApiError, Log};
 
 use crate::CartRequest;
 
 /// The Durable Object namespace binding (class `CartObject` in functions/cart).
 pub const BINDING: &str = "CART_OBJECTS";
 
-/// Sends one command to the cart's object and returns its answer as is.
-pub async fn send(env: &Env, request: &CartRequest) -> Result<Response, ApiError> {
+/// Sends one command to the cart's object and returns its answer as is. The
+/// request id goes along, so the object's log lines join the request's.
+pub async fn send(env: &Env, log: &Log, request: &CartRequest) -> Result<Response, ApiError> {
     let unavailable = |what: &str| {
-        worker::console_error!("cart object {what}");
-        ApiError::unavailable(
+        let mut e = ApiError::unavailable(
             "cart_unavailable",
             "the cart service is unavailable, retry shortly",
-        )
+        );
+        e.internal_detail = Some(format!("cart object {what}"));
+        e
     };
     let namespace = env
         .durable_object(BINDING)
@@ -31,7 +33,8 @@ pub async fn send(env: &Env, request: &CartRequest) -> Result<Response, ApiError
     let body = serde_json::to_string(request).map_err(ApiError::internal)?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post).with_body(Some(body.into()));
-    let req = Request::new_with_init("https://cart-object/", &init)?;
+    let mut req = Request::new_with_init("https://cart-object/", &init)?;
+    platform::respond::set_header(req.headers_mut()?, request_id::HEADER, log.request_id());
     stub.fetch_with_request(req)
         .await
         .map_err(|e| unavailable(&format!("unreachable: {e}")))

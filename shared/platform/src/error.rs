@@ -17,7 +17,16 @@ pub struct ApiError {
     /// Extra machine-readable fields merged into the `error` object, e.g.
     /// `{"available": 3}` on an out-of-stock answer.
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
+    /// For the logs only, never sent: what went wrong inside (500s).
+    pub internal_detail: Option<String>,
+    /// Seconds the client should wait before retrying (429, 503): sent as
+    /// `Retry-After`.
+    pub retry_after_secs: Option<u32>,
 }
+
+/// How long a client waits before retrying a failure of ours that a retry
+/// can fix (the database failing over, a cart object moving).
+pub const RETRY_AFTER_SECS: u32 = 2;
 
 impl ApiError {
     fn new(status: u16, code: &'static str, message: impl Into<String>) -> Self {
@@ -26,6 +35,8 @@ impl ApiError {
             code,
             message: message.into(),
             details: None,
+            internal_detail: None,
+            retry_after_secs: None,
         }
     }
 
@@ -87,20 +98,58 @@ impl ApiError {
         Self::new(502, code, message)
     }
 
+    /// A failure of ours that a retry can fix: 503 with `Retry-After`.
     pub fn unavailable(code: &'static str, message: impl Into<String>) -> Self {
-        Self::new(503, code, message)
+        let mut e = Self::new(503, code, message);
+        e.retry_after_secs = Some(RETRY_AFTER_SECS);
+        e
     }
 
-    /// A bug or an unexpected failure on our side. The message is logged, not
-    /// shown: clients get a generic text.
+    /// `415 unsupported_media_type`: a state-changing request must be JSON.
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            415,
+            "unsupported_media_type",
+            "send the body as JSON with Content-Type: application/json",
+        )
+    }
+
+    /// A client over a rate limit or a cap that frees itself with time.
+    pub fn too_many_requests(
+        code: &'static str,
+        message: impl Into<String>,
+        retry_after_secs: u32,
+    ) -> Self {
+        let mut e = Self::new(429, code, message);
+        e.retry_after_secs = Some(retry_after_secs);
+        e
+    }
+
+    /// A bug or an unexpected failure on our side. `detail` goes to the logs
+    /// with the request id; the client gets the code, a generic message and
+    /// the request id, never the detail.
     pub fn internal(detail: impl fmt::Display) -> Self {
-        Self::new(500, "internal", format!("internal error: {detail}"))
+        let mut e = Self::new(
+            500,
+            "internal",
+            "internal error; quote the request_id when reporting it",
+        );
+        e.internal_detail = Some(detail.to_string());
+        e
     }
 
     pub fn to_json(&self) -> String {
+        self.body(None)
+    }
+
+    /// The JSON body, naming the request when its id is known.
+    pub fn body(&self, request_id: Option<&str>) -> String {
         let mut error = serde_json::Map::new();
         error.insert("code".into(), self.code.into());
         error.insert("message".into(), self.message.clone().into());
+        if let Some(id) = request_id {
+            error.insert("request_id".into(), id.into());
+        }
         if let Some(details) = &self.details {
             for (k, v) in details {
                 error.entry(k.clone()).or_insert_with(|| v.clone());
@@ -119,8 +168,7 @@ impl fmt::Display for ApiError {
 impl std::error::Error for ApiError {}
 
 /// A failure of the Workers runtime (a binding, a body read, storage) is ours,
-/// not the client's. The hardening issue narrows this (KV and storage errors
-/// become 503s that say to retry).
+/// not the client's; the detail is logged, not sent.
 #[cfg(feature = "worker")]
 impl From<worker::Error> for ApiError {
     fn from(e: worker::Error) -> Self {
@@ -128,28 +176,37 @@ impl From<worker::Error> for ApiError {
     }
 }
 
-/// A KV failure (the hardening issue turns these into 503s that say to retry).
+/// KV failed (a timeout, a limit): retrying soon usually works.
 #[cfg(feature = "worker")]
 impl From<worker::KvError> for ApiError {
     fn from(e: worker::KvError) -> Self {
-        ApiError::internal(e)
+        let mut err = ApiError::unavailable(
+            "storage_unavailable",
+            "storage is unavailable, retry shortly",
+        );
+        err.internal_detail = Some(format!("kv: {e}"));
+        err
     }
 }
 
-/// How a database failure reaches the client. Lost or refused connections and
-/// the errors PostgreSQL itself says to retry are 503; anything else is a bug
-/// of ours (500). The hardening issue refines this (data errors, timeouts).
+/// How a database failure reaches the client (see `DbFailure`).
 #[cfg(feature = "worker")]
 impl From<tokio_postgres::Error> for ApiError {
     fn from(e: tokio_postgres::Error) -> Self {
-        match e.code().map(|c| c.code()) {
-            None if e.is_closed() => database_unavailable(),
-            Some(code) if sqlstate_is_retryable(code) => database_unavailable(),
-            _ => {
-                worker::console_error!("query failed: {}", describe_db_error(&e));
-                ApiError::internal("query failed")
-            }
-        }
+        let failure = match e.code() {
+            Some(code) => classify_sqlstate(code.code()),
+            None => DbFailure::Connection, // closed, I/O, protocol: not the query's fault
+        };
+        let mut err = match failure {
+            DbFailure::Connection | DbFailure::Retryable => database_unavailable(),
+            DbFailure::BadInput => ApiError::bad_request(
+                "invalid_input",
+                "a value in the request is malformed or out of range",
+            ),
+            DbFailure::Bug => ApiError::internal("query failed"),
+        };
+        err.internal_detail = Some(format!("query failed: {}", describe_db_error(&e)));
+        err
     }
 }
 
@@ -182,11 +239,36 @@ pub fn describe_db_error(e: &tokio_postgres::Error) -> String {
     text
 }
 
-/// 08xxx: connection exceptions; 57P01-57P03: the server is shutting down or
-/// starting; 40001/40P01: serialization failure and deadlock, which
-/// PostgreSQL documents as safe to retry.
-pub fn sqlstate_is_retryable(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "40001" | "40P01")
+/// What a database error means for the client and for routing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbFailure {
+    /// The connection is gone or the server is going away (08xxx, 57P01-03;
+    /// PgBouncer reports its pool timeouts as 08P01): 503, and a replica
+    /// failing this way is skipped for a while.
+    Connection,
+    /// The statement may well succeed if run again: serialization failure and
+    /// deadlock (40001, 40P01), a read-only server after a failover (25006),
+    /// our statement or lock timeout (57014, 55P03), too many connections or
+    /// out of resources (53xxx). 503 with `Retry-After`; routing unchanged.
+    Retryable,
+    /// The client's value did not fit (class 22, data exceptions): 400.
+    BadInput,
+    /// Anything else is a bug of ours: 500, logged.
+    Bug,
+}
+
+pub fn classify_sqlstate(code: &str) -> DbFailure {
+    if code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03") {
+        DbFailure::Connection
+    } else if code.starts_with("53")
+        || matches!(code, "40001" | "40P01" | "25006" | "57014" | "55P03")
+    {
+        DbFailure::Retryable
+    } else if code.starts_with("22") {
+        DbFailure::BadInput
+    } else {
+        DbFailure::Bug
+    }
 }
 
 pub fn database_unavailable() -> ApiError {
@@ -221,13 +303,47 @@ mod tests {
     }
 
     #[test]
-    fn retryable_sqlstates() {
-        for code in ["08006", "08001", "57P01", "40001", "40P01"] {
-            assert!(sqlstate_is_retryable(code), "{code}");
+    fn sqlstates_are_classified() {
+        for code in ["08006", "08001", "08P01", "57P01", "57P03"] {
+            assert_eq!(classify_sqlstate(code), DbFailure::Connection, "{code}");
         }
-        for code in ["23505", "22008", "42P01", "P0001"] {
-            assert!(!sqlstate_is_retryable(code), "{code}");
+        for code in ["40001", "40P01", "25006", "57014", "55P03", "53300"] {
+            assert_eq!(classify_sqlstate(code), DbFailure::Retryable, "{code}");
         }
+        for code in ["22008", "22003", "22P02", "22007"] {
+            assert_eq!(classify_sqlstate(code), DbFailure::BadInput, "{code}");
+        }
+        for code in ["23505", "42P01", "42501", "P0001", "XX000"] {
+            assert_eq!(classify_sqlstate(code), DbFailure::Bug, "{code}");
+        }
+    }
+
+    #[test]
+    fn internal_errors_keep_their_detail_out_of_the_body() {
+        let e = ApiError::internal("secret row value");
+        let body = e.body(Some("req-9"));
+        assert!(!body.contains("secret row value"), "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v["error"]["code"], "internal");
+        assert_eq!(v["error"]["request_id"], "req-9");
+        assert_eq!(e.internal_detail.as_deref(), Some("secret row value"));
+    }
+
+    #[test]
+    fn retryable_failures_say_when_to_retry() {
+        assert_eq!(
+            ApiError::unavailable("x", "").retry_after_secs,
+            Some(RETRY_AFTER_SECS)
+        );
+        assert_eq!(
+            ApiError::too_many_requests("rate_limited", "", 10).retry_after_secs,
+            Some(10)
+        );
+        assert_eq!(
+            ApiError::too_many_requests("rate_limited", "", 10).status,
+            429
+        );
+        assert_eq!(ApiError::bad_request("x", "").retry_after_secs, None);
     }
 
     #[test]

@@ -35,6 +35,14 @@ pub fn cookie_value<'a>(cookie_header: &'a str, name: &str) -> Option<&'a str> {
     })
 }
 
+/// `application/json`, any case, optionally with parameters (`; charset=utf-8`).
+pub fn is_json_content_type(value: &str) -> bool {
+    value
+        .split(';')
+        .next()
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +71,15 @@ mod tests {
         assert_eq!(cookie_value("a=1; b=2", "b"), Some("2"));
         assert_eq!(cookie_value("ab=1; b=2", "a"), None);
         assert_eq!(cookie_value("", "a"), None);
+    }
+
+    #[test]
+    fn json_content_types() {
+        assert!(is_json_content_type("application/json"));
+        assert!(is_json_content_type("Application/JSON; charset=utf-8"));
+        assert!(!is_json_content_type("text/plain"));
+        assert!(!is_json_content_type("application/x-www-form-urlencoded"));
+        assert!(!is_json_content_type("application/jsonp"));
+        assert!(!is_json_content_type(""));
     }
 }

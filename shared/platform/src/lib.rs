@@ -7,11 +7,14 @@
 //! Pure modules are tested natively with `cargo test -p platform`.
 
 pub mod body;
+pub mod crypto;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod log;
 pub mod lsn;
 pub mod money;
+pub mod request_id;
 pub mod row;
 pub mod sql;
 
@@ -19,8 +22,11 @@ pub mod db;
 #[cfg(feature = "worker")]
 pub mod respond;
 #[cfg(feature = "worker")]
+pub mod secrets;
+#[cfg(feature = "worker")]
 pub mod serve;
 
 pub use error::{ApiError, Result};
+pub use log::Log;
 pub use row::{FromRow, Row};
 pub use sql::Statement;

@@ -3,6 +3,7 @@
 
 use worker::{Headers, Response};
 
+use crate::log::Log;
 use crate::ApiError;
 
 pub fn json(status: u16, body: impl Into<Vec<u8>>) -> Response {
@@ -22,11 +23,32 @@ pub fn private_json(status: u16, body: impl Into<Vec<u8>>) -> Response {
     resp
 }
 
-pub fn error(e: &ApiError) -> Response {
-    if e.status >= 500 {
-        worker::console_error!("{e}");
+/// The one mapping from `ApiError` to an answer: the JSON body naming the
+/// request, `Retry-After` when a retry can help, and a log line with the
+/// internal detail for our own failures (the detail is never sent).
+pub fn error(e: &ApiError, log: &Log) -> Response {
+    if e.status >= 500 || e.internal_detail.is_some() {
+        let fields = serde_json::json!({
+            "status": e.status,
+            "code": e.code,
+            "detail": e.internal_detail.as_deref().unwrap_or(&e.message),
+        });
+        if e.status >= 500 && e.status != 503 {
+            log.error("request_failed", fields);
+        } else {
+            log.warn("request_failed", fields);
+        }
     }
-    private_json(e.status, e.to_json())
+    let mut resp = private_json(e.status, e.body(Some(log.request_id())));
+    if let Some(secs) = e.retry_after_secs {
+        set_header(resp.headers_mut(), "retry-after", &secs.to_string());
+    }
+    set_header(
+        resp.headers_mut(),
+        crate::request_id::HEADER,
+        log.request_id(),
+    );
+    resp
 }
 
 /// Sets a header. It can fail only for an invalid name or value, or on

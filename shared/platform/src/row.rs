@@ -105,7 +105,12 @@ mod tests {
         assert_eq!(r.flag("ok"), Ok(true));
         assert_eq!(r.get::<i64>("missing").unwrap_err().status, 500);
         assert_eq!(r.get::<i64>("name").unwrap_err().status, 500);
-        assert!(r.get::<u8>("ok").unwrap_err().message.contains("column ok"));
+        assert!(r
+            .get::<u8>("ok")
+            .unwrap_err()
+            .internal_detail
+            .unwrap()
+            .contains("column ok"));
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The worker skeleton. Every function's `#[event(fetch)]` is one call to
 //! [`serve`], which does what every request needs the same way everywhere:
-//! it opens the request's `Db` (with the client's read-your-writes position),
+//! it takes the request id (`x-request-id`, set by the edge) for its logs and
+//! answer, opens the request's `Db` (with the client's read-your-writes position),
 //! runs the worker's router, turns an `ApiError` into its JSON answer, and
 //! reports `x-db` / `x-db-statements` (and `x-db-lsn` after a write).
 //!
@@ -11,13 +12,15 @@
 use worker::{Env, Method, Request, Response};
 
 use crate::db::Db;
-use crate::{respond, ApiError, Result};
+use crate::log::Log;
+use crate::{request_id, respond, ApiError, Result};
 
 /// One request as a router sees it.
 pub struct Call {
     pub req: Request,
     pub env: Env,
     pub db: Db,
+    pub log: Log,
 }
 
 /// A path's segments: `/cart/abc/items` is `["cart", "abc", "items"]` (a
@@ -32,8 +35,16 @@ impl Call {
         self.req.headers().get(name).ok().flatten()
     }
 
-    /// The whole body; a body that cannot be read is the client's (400).
+    /// The client's address as Cloudflare gives it (`CF-Connecting-IP`, which
+    /// Cloudflare sets and clients cannot; the edge passes it on).
+    pub fn client_ip(&self) -> Option<String> {
+        self.header("cf-connecting-ip")
+    }
+
+    /// The whole body, which must be declared JSON (415 otherwise, see
+    /// `require_json_body`); a body that cannot be read is the client's (400).
     pub async fn body(&mut self) -> Result<Vec<u8>> {
+        require_json_body(&self.req)?;
         self.req.bytes().await.map_err(|_| {
             ApiError::bad_request("unreadable_body", "the request body could not be read")
         })
@@ -51,19 +62,48 @@ pub async fn serve(
     env: Env,
     router: impl AsyncFnOnce(&mut Call) -> Result<Response>,
 ) -> worker::Result<Response> {
-    let db = match Db::for_request(&env, &req) {
-        Ok(db) => db,
-        Err(e) => return Ok(respond::error(&e)),
-    };
-    let mut call = Call { req, env, db };
+    let id = request_id::from_header_or_new(
+        req.headers()
+            .get(request_id::HEADER)
+            .ok()
+            .flatten()
+            .as_deref(),
+    );
+    let log = Log::new(&id);
+    let db = Db::for_request(&env, &req, log.clone());
+    let mut call = Call { req, env, db, log };
     let mut resp = match router(&mut call).await {
         Ok(resp) => resp,
-        Err(e) => respond::error(&e),
+        Err(e) => respond::error(&e, &call.log),
     };
     call.db.report(resp.headers_mut());
+    respond::set_header(resp.headers_mut(), request_id::HEADER, &id);
     #[cfg(feature = "dev")]
     crate::respond::set_header(resp.headers_mut(), DEV_BUILD_HEADER, "true");
     Ok(resp)
+}
+
+/// A POST, PUT or PATCH whose route reads a body must declare it JSON
+/// (`application/json`, parameters allowed), else 415 `unsupported_media_type`.
+/// This is the CSRF rule: a cross-site HTML form can only send form encodings
+/// or text/plain, and any other content type needs a CORS preflight, which
+/// only the allowed origins pass. A state-changing route without a body calls
+/// this itself. (A wrong method is still 405: routing comes first.)
+pub fn require_json_body(req: &Request) -> Result<()> {
+    if !matches!(req.method(), Method::Post | Method::Put | Method::Patch) {
+        return Ok(());
+    }
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if crate::http::is_json_content_type(&content_type) {
+        Ok(())
+    } else {
+        Err(ApiError::unsupported_media_type())
+    }
 }
 
 /// Marks every answer of a dev build (see the `dev` feature in Cargo.toml).

@@ -22,16 +22,15 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use futures_util::future::{join, select, Either};
+use serde_json::json;
 use tokio_postgres::types::{ToSql, Type};
 use tokio_postgres::{Client, Config};
 use worker::postgres_tls::PassthroughTls;
-use worker::{
-    console_error, console_warn, Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport,
-    Socket,
-};
+use worker::{Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport, Socket};
 
-use super::route::{lsn_cookie, min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
-use crate::error::describe_db_error;
+use super::route::{lsn_cookie, lsn_token, min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
+use crate::error::{classify_sqlstate, describe_db_error, DbFailure};
+use crate::log::Log;
 use crate::lsn::Lsn;
 use crate::respond::{append_header, set_header};
 use crate::row::{FromRow, Row};
@@ -67,10 +66,37 @@ impl DbError {
             DbError::Query(e) => format!("query: {}", describe_db_error(e)),
         }
     }
+
+    /// A lost connection, not a statement the server refused: the database
+    /// (or the pooled connection to it) is the problem.
+    fn is_connection_failure(&self) -> bool {
+        match self {
+            DbError::Connect(_) => true,
+            DbError::Query(e) => e.code().map_or(true, |c| {
+                classify_sqlstate(c.code()) == DbFailure::Connection
+            }),
+        }
+    }
+
+    fn into_api_error(self, log: &Log, which: &str) -> ApiError {
+        match self {
+            DbError::Connect(detail) => {
+                log.error(
+                    "database_unreachable",
+                    json!({"database": which, "detail": detail}),
+                );
+                crate::error::database_unavailable()
+            }
+            DbError::Query(err) => ApiError::from(err),
+        }
+    }
 }
 
 pub struct Db {
     env: Env,
+    log: Log,
+    /// Signs and checks read-your-writes tokens (`LSN_TOKEN_SECRET`).
+    lsn_key: Option<Vec<u8>>,
     min_lsn: Option<Lsn>,
     statements: Cell<u32>,
     served: Cell<Option<Served>>,
@@ -78,24 +104,31 @@ pub struct Db {
 }
 
 impl Db {
-    /// Reads the client's read-your-writes position from the request.
-    pub fn for_request(env: &Env, req: &Request) -> Result<Self, ApiError> {
+    /// Reads the client's read-your-writes position (a token we signed) from
+    /// the request; anything unsigned is ignored.
+    pub fn for_request(env: &Env, req: &Request, log: Log) -> Self {
+        let mut db = Self::new(env, log);
         let header = req.headers().get(LSN_HEADER).ok().flatten();
         let cookie = req.headers().get("cookie").ok().flatten();
-        let min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref())?;
-        Ok(Self::with_min_lsn(env, min_lsn))
+        db.min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref(), db.lsn_key.as_deref());
+        db
     }
 
     /// For work that no client request drives (a Durable Object's own calls,
     /// a cron job): no read-your-writes position to honour.
-    pub fn new(env: &Env) -> Self {
-        Self::with_min_lsn(env, None)
-    }
-
-    fn with_min_lsn(env: &Env, min_lsn: Option<Lsn>) -> Self {
+    pub fn new(env: &Env, log: Log) -> Self {
+        let lsn_key = crate::secrets::get(env, crate::secrets::LSN_TOKEN);
+        if lsn_key.is_none() {
+            log.warn(
+                "secret_missing",
+                json!({"secret": crate::secrets::LSN_TOKEN}),
+            );
+        }
         Db {
             env: env.clone(),
-            min_lsn,
+            log,
+            lsn_key,
+            min_lsn: None,
             statements: Cell::new(0),
             served: Cell::new(None),
             written_at: Cell::new(None),
@@ -105,25 +138,36 @@ impl Db {
     /// Runs a statement that writes, on the primary, then reads the WAL
     /// position that includes its commit (a second statement on the same
     /// connection: inside the first, the commit record does not exist yet).
+    ///
+    /// The position is best effort: once the write has committed, nothing may
+    /// turn its answer into an error. If the position cannot be read, the
+    /// answer carries none (the client's next read may then miss this write
+    /// on a lagging replica for a moment), and the failure is logged.
     pub async fn write<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
         let (rows, lsn) = self
             .primary(|client| async move {
                 let rows = self.run(&client, stmt).await?;
-                let lsn = self.run(&client, &current_wal_position()).await?;
+                let lsn = match self.run(&client, &current_wal_position()).await {
+                    Ok(lsn) => lsn
+                        .first()
+                        .and_then(|r| r.get_opt::<Lsn>("lsn").ok().flatten()),
+                    Err(e) => {
+                        self.log
+                            .warn("wal_position_unread", json!({"detail": e.describe()}));
+                        None
+                    }
+                };
                 Ok((rows, lsn))
             })
             .await?;
         self.served.set(Some(Served::Primary));
-        let lsn = lsn
-            .first()
-            .and_then(|r| r.get_opt::<Lsn>("lsn").ok().flatten());
         self.written_at.set(self.written_at.get().max(lsn));
         from_rows(&rows)
     }
 
     /// Runs a read-only statement where the routing rules say it may run.
     pub async fn read<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
-        if let Some(rows) = self.read_on_replica(stmt).await {
+        if let Some(rows) = self.read_on_replica(stmt).await? {
             self.served.set(Some(Served::Replica));
             return from_rows(&rows);
         }
@@ -140,13 +184,18 @@ impl Db {
         from_rows(&rows)
     }
 
-    /// `None` when the replica is missing, down, or behind this client.
-    async fn read_on_replica(&self, stmt: &Statement) -> Option<Vec<Row>> {
+    /// `Ok(None)` when the replica is missing, down, or behind this client:
+    /// the primary serves the read. A statement the replica refused (bad
+    /// input, a timeout, a bug) is an error of the read, not of the replica:
+    /// it is returned as it is, and routing does not change.
+    async fn read_on_replica(&self, stmt: &Statement) -> Result<Option<Vec<Row>>, ApiError> {
         let now = Date::now().as_millis() as f64;
         if REPLICA_DOWN_UNTIL_MS.get() > now {
-            return None;
+            return Ok(None);
         }
-        let hd = self.env.hyperdrive(REPLICA_BINDING).ok()?;
+        let Ok(hd) = self.env.hyperdrive(REPLICA_BINDING) else {
+            return Ok(None);
+        };
         let min_lsn = self.min_lsn;
         // A position this isolate has already seen the replica reach needs no check.
         let needs_check = match (min_lsn, REPLICA_REPLAYED.get()) {
@@ -171,15 +220,16 @@ impl Db {
         })
         .await;
         match outcome {
-            Ok(rows) => rows,
-            Err(e) => {
-                console_warn!(
-                    "replica unavailable, reading from the primary: {}",
-                    e.describe()
+            Ok(rows) => Ok(rows),
+            Err(e) if e.is_connection_failure() => {
+                self.log.warn(
+                    "replica_unavailable",
+                    json!({"detail": e.describe(), "fallback": "primary"}),
                 );
                 REPLICA_DOWN_UNTIL_MS.set(now + REPLICA_BACKOFF_MS);
-                None
+                Ok(None)
             }
+            Err(e) => Err(e.into_api_error(&self.log, "replica")),
         }
     }
 
@@ -188,24 +238,36 @@ impl Db {
             .await
     }
 
+    /// Runs `work` on a primary connection. A pooled connection can be stale
+    /// (the primary restarted since the pool opened it): when the first
+    /// statement fails because the connection is gone, before anything ran,
+    /// `work` runs once more on a fresh one. Every write we make is safe to
+    /// send twice anyway (idempotency keys), and nothing had run.
     async fn primary<T, F, Fut>(&self, work: F) -> Result<T, ApiError>
     where
-        F: FnOnce(Client) -> Fut,
+        F: Fn(Client) -> Fut,
         Fut: Future<Output = Result<T, DbError>>,
     {
         let hd = self
             .env
             .hyperdrive(PRIMARY_BINDING)
             .map_err(|_| ApiError::internal("the DB binding is missing"))?;
-        with_client(&hd, PRIMARY_CONNECT_TIMEOUT, work)
-            .await
-            .map_err(|e| match e {
-                DbError::Connect(detail) => {
-                    console_error!("primary unavailable: {detail}");
-                    crate::error::database_unavailable()
-                }
-                DbError::Query(err) => ApiError::from(err),
-            })
+        let before = self.statements.get();
+        match with_client(&hd, PRIMARY_CONNECT_TIMEOUT, &work).await {
+            Ok(v) => Ok(v),
+            Err(e @ DbError::Query(_))
+                if e.is_connection_failure() && self.statements.get() == before + 1 =>
+            {
+                self.log.warn(
+                    "primary_connection_stale",
+                    json!({"detail": e.describe(), "retry": true}),
+                );
+                with_client(&hd, PRIMARY_CONNECT_TIMEOUT, &work)
+                    .await
+                    .map_err(|e| e.into_api_error(&self.log, "primary"))
+            }
+            Err(e) => Err(e.into_api_error(&self.log, "primary")),
+        }
     }
 
     /// One statement, one round trip: `query_typed` sends Parse/Bind/Execute
@@ -256,9 +318,10 @@ impl Db {
             "x-db-statements",
             &self.statements.get().to_string(),
         );
-        if let Some(lsn) = self.written_at.get() {
-            set_header(headers, LSN_HEADER, &lsn.to_string());
-            append_header(headers, "set-cookie", &lsn_cookie(lsn));
+        if let (Some(lsn), Some(key)) = (self.written_at.get(), &self.lsn_key) {
+            let token = lsn_token(lsn, key);
+            set_header(headers, LSN_HEADER, &token);
+            append_header(headers, "set-cookie", &lsn_cookie(&token));
         }
     }
 }
