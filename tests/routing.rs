@@ -52,11 +52,13 @@ fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
         )
         .unwrap()
         .get(0);
-    // The test helper plays the part of a write route: the LSN after commit.
+    // The test helper plays the part of a write route: the LSN after commit,
+    // signed as the workers sign it.
     let lsn: String = primary
         .query_one("SELECT pg_current_wal_lsn()::text", &[])
         .unwrap()
         .get(0);
+    let lsn = signed_lsn(&lsn);
 
     let with_lsn = get_uncached_with(&path, &[("x-db-lsn", &lsn)]);
     let without_lsn = get_uncached(&path);
@@ -99,11 +101,38 @@ fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
     assert_eq!(after_catch_up.header("x-db-statements"), Some("2"));
 }
 
+/// A position we did not sign sends nothing to the primary and skips no
+/// cache: before, `x-db-lsn: FFFFFFFF/FFFFFFFF` pushed any read past both.
 #[test]
-fn a_malformed_lsn_header_is_a_400() {
-    let reply = get_uncached_with("/catalog/stores", &[("x-db-lsn", "yesterday")]);
-    assert_eq!(reply.status, 400);
-    assert_eq!(reply.error_code(), "invalid_lsn");
+fn unsigned_forged_and_malformed_lsn_tokens_are_ignored() {
+    let genuine = signed_lsn("0/1");
+    let tag = genuine.split_once('.').unwrap().1;
+    for token in [
+        "FFFFFFFF/FFFFFFFF".to_string(),
+        format!("FFFFFFFF/FFFFFFFF.{tag}"),
+        "FFFFFFFF/FFFFFFFF.0123456789abcdef".to_string(),
+        "yesterday".to_string(),
+    ] {
+        let read = get_uncached_with("/catalog/stores", &[("x-db-lsn", &token)]);
+        assert_eq!(read.status, 200, "{token}: {}", read.body);
+        assert_eq!(read.header("x-db"), Some("replica"), "{token}");
+        let cookie = format!("db_lsn={token}");
+        let read = get_uncached_with("/catalog/stores", &[("cookie", &cookie)]);
+        assert_eq!(read.header("x-db"), Some("replica"), "{token} as a cookie");
+        let cached = get_with("/catalog/stores", &[("x-db-lsn", &token)]);
+        assert_ne!(
+            cached.header("x-cache"),
+            Some("BYPASS"),
+            "{token} skipped the cache"
+        );
+    }
+    // The genuine token of a position long replayed is honoured, on the replica.
+    let read = get_uncached_with("/catalog/stores", &[("x-db-lsn", &genuine)]);
+    assert_eq!(read.header("x-db"), Some("replica"));
+    assert_eq!(
+        get_with("/catalog/stores", &[("x-db-lsn", &genuine)]).header("x-cache"),
+        Some("BYPASS")
+    );
 }
 
 #[test]

@@ -55,3 +55,20 @@ pub fn kv_list(binding: &str, prefix: &str) -> Result<Value, String> {
         .ok_or_else(|| format!("no JSON list in: {text}"))?;
     serde_json::from_str(&text[start..]).map_err(|e| format!("{e}: {text}"))
 }
+
+/// The local stack's secret `name` (scripts/dev makes them once per checkout
+/// into .local/secrets.env), for tests that sign what a worker would sign.
+pub fn local_secret(name: &str) -> String {
+    let file = format!("{}/.local/secrets.env", root());
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .unwrap_or_else(|| panic!("no {name} in {file}"))
+        .to_string()
+}
+
+/// A read-your-writes token for `lsn`, signed as the workers sign them.
+pub fn signed_lsn(lsn: &str) -> String {
+    let key = local_secret("LSN_TOKEN_SECRET");
+    platform::db::route::lsn_token(lsn.parse().expect("an LSN"), key.as_bytes())
+}

@@ -16,6 +16,7 @@ mod catalog_cache;
 mod config;
 mod cors;
 mod forward;
+mod rate_limits;
 mod routes;
 mod trust;
 
@@ -79,6 +80,16 @@ async fn handle(
             format!("no route for {path}"),
         ));
     };
+
+    if let Some(class) = rate_limits::class_for(&req.method(), &path) {
+        let client = req
+            .headers()
+            .get("cf-connecting-ip")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "unknown".into());
+        rate_limits::check(env, &Log::new(request_id), class, &client).await?;
+    }
 
     let has_body = !matches!(req.method(), Method::Get | Method::Head);
     let body = if has_body {
