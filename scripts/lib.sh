@@ -8,6 +8,11 @@ WORKER_BUILD_VERSION=0.8.7
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/, ""); print; exit}' "$ROOT/Cargo.lock")
 WORKER_BUILD_BIN="$TOOLS_CACHE/worker-build-$WORKER_BUILD_VERSION/bin/worker-build"
 WASM_BINDGEN_BIN="$TOOLS_CACHE/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-bindgen"
+# schemathesis (PyPI) for scripts/contract: a venv in the tool cache, linked
+# as .local/schemathesis. Pinned: its checks and CLI options change between
+# releases, and scripts/contract and schemathesis.toml are written for this one.
+SCHEMATHESIS_VERSION=4.32.5
+SCHEMATHESIS_VENV="$TOOLS_CACHE/schemathesis-$SCHEMATHESIS_VERSION"
 EDGE_HOST=127.0.0.1
 EDGE_PORT=${EDGESHOP_PORT:-8787}
 EDGE_URL="http://$EDGE_HOST:$EDGE_PORT"

@@ -16,6 +16,7 @@ mod catalog_cache;
 mod config;
 mod cors;
 mod forward;
+mod openapi;
 mod rate_limits;
 mod routes;
 mod trust;
@@ -73,6 +74,9 @@ async fn handle(
     }
     if path == "/healthz" {
         return Ok(respond::json(200, r#"{"status":"ok"}"#));
+    }
+    if path == openapi::PATH {
+        return openapi::answer(&req.method());
     }
     let Some(binding) = routes::binding_for(&path) else {
         return Err(ApiError::not_found(
