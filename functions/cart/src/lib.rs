@@ -53,10 +53,14 @@ async fn route(call: &mut Call) -> Result<Response> {
             let (id, sku) = (CartId::parse(id)?, Sku::parse(sku)?);
             (id, CartCommand::Remove { sku })
         }
-        (method, ["cart"] | ["cart", _] | ["cart", _, "items"] | ["cart", _, "items", _]) => {
-            return Err(no_route(&method, &path, true))
+        (method, ["cart"] | ["cart", _, "items"]) => {
+            return Err(no_route(&method, &path, Some("POST")))
         }
-        (method, _) => return Err(no_route(&method, &path, false)),
+        (method, ["cart", _]) => return Err(no_route(&method, &path, Some("GET, HEAD"))),
+        (method, ["cart", _, "items", _]) => {
+            return Err(no_route(&method, &path, Some("PATCH, DELETE")))
+        }
+        (method, _) => return Err(no_route(&method, &path, None)),
     };
     handlers::send(call, id, command).await
 }

@@ -28,9 +28,9 @@ async fn route(call: &mut Call) -> Result<Response> {
             answers::product_detail(&call.db, slug, &pairs).await?
         }
         (method, ["catalog", ..]) if method != Method::Get && method != Method::Head => {
-            return Err(no_route(&method, &path, true))
+            return Err(no_route(&method, &path, Some("GET, HEAD")))
         }
-        (method, _) => return Err(no_route(&method, &path, false)),
+        (method, _) => return Err(no_route(&method, &path, None)),
     };
     Ok(answers::cacheable(&call.req, body))
 }

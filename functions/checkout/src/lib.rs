@@ -34,8 +34,8 @@ async fn route(call: &mut Call) -> Result<Response> {
         (Method::Post, ["checkout"]) => place::place(call).await,
         #[cfg(feature = "dev")]
         (Method::Post, ["checkout", "__dev", "scheduled"]) => jobs::answer(&call.db).await,
-        (method, ["checkout"]) => Err(no_route(&method, &path, true)),
-        (method, _) => Err(no_route(&method, &path, false)),
+        (method, ["checkout"]) => Err(no_route(&method, &path, Some("POST"))),
+        (method, _) => Err(no_route(&method, &path, None)),
     }
 }
 

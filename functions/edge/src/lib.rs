@@ -73,7 +73,10 @@ async fn handle(
         return cors::preflight(&req, cors_allowed);
     }
     if path == "/healthz" {
-        return Ok(respond::json(200, r#"{"status":"ok"}"#));
+        return match req.method() {
+            Method::Get | Method::Head => Ok(respond::json(200, r#"{"status":"ok"}"#)),
+            other => Err(ApiError::method_not_allowed(other.as_ref(), "GET, HEAD")),
+        };
     }
     if path == openapi::PATH {
         return openapi::answer(&req.method());

@@ -25,10 +25,6 @@ pub fn answer(method: &Method) -> Result<Response, ApiError> {
             set_header(resp.headers_mut(), "cache-control", CACHE_CONTROL);
             Ok(resp)
         }
-        _ => {
-            let mut resp = respond::error(&ApiError::method_not_allowed(method.as_ref()));
-            set_header(resp.headers_mut(), "allow", "GET, HEAD");
-            Ok(resp)
-        }
+        _ => Err(ApiError::method_not_allowed(method.as_ref(), "GET, HEAD")),
     }
 }

@@ -58,12 +58,26 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Field<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         Ok(match Value::deserialize(d)? {
             Value::Null => Field::Missing,
-            v => match T::deserialize(v) {
-                Ok(t) => Field::Valid(t),
-                Err(e) => Field::Invalid(e.to_string()),
-            },
+            v => {
+                let whole = whole_number(&v);
+                match T::deserialize(v) {
+                    Ok(t) => Field::Valid(t),
+                    Err(e) => match whole.and_then(|w| T::deserialize(w).ok()) {
+                        Some(t) => Field::Valid(t),
+                        None => Field::Invalid(e.to_string()),
+                    },
+                }
+            }
         })
     }
+}
+
+/// `42.0` as the integer `42`: JSON (and JSON Schema's `integer`) does not
+/// tell `42.0` from `42`, so neither may we. Only exact whole numbers within
+/// f64's exact range qualify.
+fn whole_number(v: &Value) -> Option<Value> {
+    let f = v.as_f64().filter(|_| v.is_f64())?;
+    (f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0).then(|| Value::from(f as i64))
 }
 
 impl<T> Field<T> {
@@ -123,6 +137,20 @@ mod tests {
         let e = parse_json::<Body>(br#"{"nmae":"x"}"#).unwrap_err();
         assert_eq!((e.status, e.code), (400, "unknown_field"));
         assert!(e.message.contains("nmae"), "{}", e.message);
+    }
+
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        #[derive(Deserialize)]
+        struct Q {
+            n: Field<u32>,
+        }
+        let q = |s: &str| serde_json::from_str::<Q>(s).unwrap().n;
+        assert_eq!(q(r#"{"n": 42.0}"#), Field::Valid(42));
+        assert_eq!(q(r#"{"n": 42}"#), Field::Valid(42));
+        assert!(matches!(q(r#"{"n": 42.5}"#), Field::Invalid(_)));
+        assert!(matches!(q(r#"{"n": -1.0}"#), Field::Invalid(_)));
+        assert!(matches!(q(r#"{"n": 1e300}"#), Field::Invalid(_)));
     }
 
     #[test]

@@ -22,6 +22,8 @@ pub struct ApiError {
     /// Seconds the client should wait before retrying (429, 503): sent as
     /// `Retry-After`.
     pub retry_after_secs: Option<u32>,
+    /// The methods the path does answer (405): sent as `Allow`.
+    pub allow: Option<&'static str>,
 }
 
 /// How long a client waits before retrying a failure of ours that a retry
@@ -37,6 +39,7 @@ impl ApiError {
             details: None,
             internal_detail: None,
             retry_after_secs: None,
+            allow: None,
         }
     }
 
@@ -77,12 +80,15 @@ impl ApiError {
         Self::new(422, code, message)
     }
 
-    pub fn method_not_allowed(method: &str) -> Self {
-        Self::new(
+    /// 405, naming the methods the path answers (`Allow`, RFC 9110).
+    pub fn method_not_allowed(method: &str, allow: &'static str) -> Self {
+        let mut e = Self::new(
             405,
             "method_not_allowed",
-            format!("method {method} is not allowed on this path"),
-        )
+            format!("method {method} is not allowed on this path (allowed: {allow})"),
+        );
+        e.allow = Some(allow);
+        e
     }
 
     pub fn payload_too_large(limit_bytes: usize) -> Self {

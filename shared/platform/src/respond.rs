@@ -40,6 +40,9 @@ pub fn error(e: &ApiError, log: &Log) -> Response {
         }
     }
     let mut resp = private_json(e.status, e.body(Some(log.request_id())));
+    if let Some(allow) = e.allow {
+        set_header(resp.headers_mut(), "allow", allow);
+    }
     if let Some(secs) = e.retry_after_secs {
         set_header(resp.headers_mut(), "retry-after", &secs.to_string());
     }

@@ -110,12 +110,11 @@ pub fn require_json_body(req: &Request) -> Result<()> {
 #[cfg(feature = "dev")]
 pub const DEV_BUILD_HEADER: &str = "x-edgeshop-dev-build";
 
-/// The answer for a path no route matched: 405 when `known` says another
-/// method would have matched it, else 404.
-pub fn no_route(method: &Method, path: &str, known: bool) -> ApiError {
-    if known {
-        ApiError::method_not_allowed(method.as_ref())
-    } else {
-        ApiError::not_found("not_found", format!("no route for {path}"))
+/// The answer for a path no route matched: 405 with `Allow` when the path
+/// answers other methods (`allow`), else 404.
+pub fn no_route(method: &Method, path: &str, allow: Option<&'static str>) -> ApiError {
+    match allow {
+        Some(allow) => ApiError::method_not_allowed(method.as_ref(), allow),
+        None => ApiError::not_found("not_found", format!("no route for {path}")),
     }
 }
