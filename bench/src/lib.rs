@@ -27,6 +27,23 @@ impl Reply {
     }
 }
 
+/// Each request comes from its own shopper's address (198.18.0.0/15, the
+/// benchmarking range): the edge's per-client rate limits and checkout's
+/// per-client caps then run, as they would for real traffic from many
+/// shoppers, without one address tripping them.
+pub fn shopper_ip() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        getrandom::u32().unwrap_or(0) >> 1,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    let x = NEXT.fetch_add(1, Ordering::Relaxed) & 0x1_ffff;
+    format!("198.{}.{}.{}", 18 + (x >> 16), (x >> 8) & 0xff, x & 0xff)
+}
+
 pub fn post_json(path: &str, body: &Value) -> Reply {
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(30))
@@ -35,6 +52,7 @@ pub fn post_json(path: &str, body: &Value) -> Reply {
     let result = agent
         .post(&format!("{}{path}", base_url()))
         .set("content-type", "application/json")
+        .set("cf-connecting-ip", &shopper_ip())
         .send_string(&body.to_string());
     let resp = match result {
         Ok(r) => r,
