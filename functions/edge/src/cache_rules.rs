@@ -13,6 +13,11 @@ pub fn bypasses_cache(query: Option<&str>) -> bool {
         .any(|pair| pair == "_" || pair.starts_with("_="))
 }
 
+/// Whether this build lets `_=` skip the cache: dev builds only.
+pub fn honours_cache_buster(query: Option<&str>) -> bool {
+    cfg!(feature = "dev") && bypasses_cache(query)
+}
+
 /// The cache key for a catalog GET: the catalog version (bumping it orphans
 /// every older entry at once), the path, and the query with its parameters in
 /// a canonical order so `?a=1&b=2` and `?b=2&a=1` share an entry. Parameters
@@ -248,6 +253,16 @@ mod tests {
             cache_key("https://h", "3", "/catalog/products", Some("limit=3")),
             plain
         );
+    }
+
+    /// `cargo test -p edge-worker --lib` builds without the `dev` feature, as
+    /// a deployed edge is built.
+    #[cfg(not(feature = "dev"))]
+    #[test]
+    fn a_release_build_ignores_the_cache_buster() {
+        assert!(bypasses_cache(Some("_=1")));
+        assert!(!honours_cache_buster(Some("_=1")));
+        assert!(!honours_cache_buster(Some("limit=2&_")));
     }
 
     #[test]

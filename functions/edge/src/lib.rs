@@ -108,7 +108,7 @@ async fn handle(
     let url = req.url()?;
     let cacheable = req.method() == Method::Get
         && routes::is_cacheable_path(&path)
-        && !(cfg!(feature = "dev") && cache_rules::bypasses_cache(url.query()))
+        && !cache_rules::honours_cache_buster(url.query())
         && !carries_lsn(&req, env);
     if cacheable {
         return catalog_cache::cached_catalog(&req, &url, env, ctx, binding, request_id).await;
