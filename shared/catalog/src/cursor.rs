@@ -124,21 +124,36 @@ fn is_real(s: &str) -> bool {
 }
 
 /// A `real` as PostgreSQL (12 and later, `extra_float_digits` >= 1) prints
-/// it: the shortest digits that read back as the same value, in fixed
-/// notation when the decimal exponent is -4 to 5, else as `d.ddde+XX`
-/// (`0.0607927`, `123456`, `1e-05`, `1.234567e+06`). A server printing
-/// 6 significant digits (`extra_float_digits` = 0) writes the same text for
-/// values it can hold, since every 6-digit decimal is already shortest.
+/// it: the shortest digits strictly inside the value's rounding interval,
+/// in fixed notation when the decimal exponent is -4 to 5, else as
+/// `d.ddde+XX` (`0.0607927`, `123456`, `1e-05`, `1.234567e+06`). A server
+/// printing 6 significant digits (`extra_float_digits` = 0) writes the same
+/// text for the values it can hold, since every 6-digit decimal is already
+/// the shortest.
 pub(crate) fn real_text(v: f32) -> String {
     let sign = if v.is_sign_negative() { "-" } else { "" };
     if v == 0.0 {
         return format!("{sign}0");
     }
-    // `{:e}` writes the shortest round-trip digits: `6.079271e-2`, `1e-20`.
-    let sci = format!("{:e}", v.abs());
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp writes an exponent");
-    let exp: i32 = exp.parse().expect("LowerExp writes an integer exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let v = v.abs();
+    // PostgreSQL's Ryu takes the fewest digits strictly inside the value's
+    // rounding interval (it excludes the bounds, the midpoints to the
+    // neighbours: STRICTLY_SHORTEST 0), the closest to the value, an exact
+    // tie to the even digit. Rust's `{:e}` has the fewest digits but may
+    // pick a bound (allowed for an even mantissa) or round a tie up; its
+    // length n, and one more, are the lengths to try.
+    let shortest = sci_digits(&format!("{v:e}"));
+    let n = shortest.0.len();
+    let rounded = |n: usize| sci_digits(&format!("{v:.prec$e}", prec = n - 1));
+    let (digits, exp) = [rounded(n), shortest, rounded(n + 1)]
+        .into_iter()
+        .find(|(digits, exp)| {
+            format!("0.{digits}e{}", exp + 1).parse::<f32>() == Ok(v)
+                && !is_midpoint(v, digits, *exp)
+        })
+        // Unreachable (n + 1 correctly rounded digits are inside); 9 digits
+        // identify every f32, and decoding a cursor must not panic.
+        .unwrap_or_else(|| rounded(9));
     let n = digits.len() as i32;
     if (-4..6).contains(&exp) {
         if exp < 0 {
@@ -155,6 +170,37 @@ pub(crate) fn real_text(v: f32) -> String {
         let exp_sign = if exp < 0 { '-' } else { '+' };
         format!("{sign}{first}{point}{rest}e{exp_sign}{:02}", exp.abs())
     }
+}
+
+/// The significant digits (no trailing zeros) and the decimal exponent of
+/// a positive number written by `{:e}` (`6.079271e-2` → `6079271`, -2).
+fn sci_digits(sci: &str) -> (String, i32) {
+    let (mantissa, exp) = sci.split_once('e').expect("LowerExp writes an exponent");
+    let exp = exp.parse().expect("LowerExp writes an integer exponent");
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let digits = digits.trim_end_matches('0');
+    (
+        if digits.is_empty() { "0" } else { digits }.to_string(),
+        exp,
+    )
+}
+
+/// Whether `digits`×10^(exp+1-len) is exactly halfway between the positive
+/// normal `v` and one of its neighbours. The halfway points have 25
+/// significant bits, so f64 holds them exactly, and `{:.N e}` writes an f64
+/// exactly when N is large enough (160 digits cover 2^-150).
+fn is_midpoint(v: f32, digits: &str, exp: i32) -> bool {
+    let below = f32::from_bits(v.to_bits() - 1);
+    let above = f32::from_bits(v.to_bits() + 1);
+    let (v, below) = (f64::from(v), f64::from(below));
+    let above = if above.is_finite() {
+        f64::from(above)
+    } else {
+        v + (v - below)
+    };
+    [(v + below) / 2.0, (v + above) / 2.0]
+        .iter()
+        .any(|mid| sci_digits(&format!("{mid:.160e}")) == (digits.to_string(), exp))
 }
 
 /// A price as `numeric(12,2)` holds it: up to 10 digits before the point
@@ -293,6 +339,11 @@ mod tests {
             (f32::MAX, "3.4028235e+38"),
             (f32::MIN_POSITIVE, "1.1754944e-38"),
             (-2.5, "-2.5"),
+            // Rust's shortest, 1.0022734e8, is the midpoint to the float
+            // below; PostgreSQL excludes the bounds and writes one digit more.
+            (100_227_344.0, "1.00227344e+08"),
+            (3_107_486.2, "3.1074862e+06"),
+            (54_489_568.0, "5.4489568e+07"),
         ] {
             assert_eq!(real_text(v), text, "{v:e}");
         }
