@@ -12,6 +12,8 @@ pub mod http;
 pub mod ids;
 pub mod lsn;
 pub mod money;
+#[cfg(test)]
+mod proptests;
 pub mod row;
 pub mod sql;
 
