@@ -112,48 +112,119 @@ fn is_id(s: &str) -> bool {
         && s.parse::<i64>().is_ok()
 }
 
-/// A `ts_rank` as PostgreSQL prints a `real`: a finite number that is zero
-/// or normal (`'1e-50'::real` is an underflow error, and older servers also
-/// refuse subnormals), written exactly as [`real_text`] writes it.
+/// A `ts_rank` as PostgreSQL (12 and later, `extra_float_digits` >= 1)
+/// prints a `real`, and nothing else: a zero or normal finite value
+/// (`'1e-50'::real` is an underflow error, and older servers also refuse
+/// subnormals) written with the fewest digits that lie strictly inside its
+/// rounding interval (PostgreSQL's Ryu excludes the interval's bounds, the
+/// midpoints to the neighbouring floats), of those the closest to the
+/// value, an exact tie to the even digit; in fixed notation when the
+/// decimal exponent is -4 to 5, else as `d.ddde+XX` (`0.0607927`, `123456`,
+/// `1e-05`, `1.234567e+06`). A server printing 6 significant digits
+/// (`extra_float_digits` = 0) writes the same text for the values it can
+/// hold, since a 6-digit decimal is already the shortest.
+///
+/// Checked rather than printed: formatting floats would add ~11 KB of
+/// gzipped wasm, while parsing them is linked in anyway. The one case left
+/// open is a value closer than 2^-53 of itself to, but not on, the halfway
+/// point between two candidates of the same length, where either is taken.
 fn is_real(s: &str) -> bool {
-    s.len() <= 16
-        && s.bytes()
-            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'+' | b'-'))
-        && s.parse::<f32>()
-            .is_ok_and(|v| (v == 0.0 || v.is_normal()) && real_text(v) == s)
-}
-
-/// A `real` as PostgreSQL (12 and later, `extra_float_digits` >= 1) prints
-/// it: the shortest digits strictly inside the value's rounding interval,
-/// in fixed notation when the decimal exponent is -4 to 5, else as
-/// `d.ddde+XX` (`0.0607927`, `123456`, `1e-05`, `1.234567e+06`). A server
-/// printing 6 significant digits (`extra_float_digits` = 0) writes the same
-/// text for the values it can hold, since every 6-digit decimal is already
-/// the shortest.
-pub(crate) fn real_text(v: f32) -> String {
-    let sign = if v.is_sign_negative() { "-" } else { "" };
-    if v == 0.0 {
-        return format!("{sign}0");
+    let Some((digits, exp)) = real_parts(s) else {
+        return false;
+    };
+    if digits == 0 {
+        return true; // "0" or "-0", as real_parts checked
+    }
+    let Ok(v) = s.parse::<f32>() else {
+        return false;
+    };
+    if !v.is_normal() {
+        return false;
     }
     let v = v.abs();
-    // PostgreSQL's Ryu takes the fewest digits strictly inside the value's
-    // rounding interval (it excludes the bounds, the midpoints to the
-    // neighbours: STRICTLY_SHORTEST 0), the closest to the value, an exact
-    // tie to the even digit. Rust's `{:e}` has the fewest digits but may
-    // pick a bound (allowed for an even mantissa) or round a tie up; its
-    // length n, and one more, are the lengths to try.
-    let shortest = sci_digits(&format!("{v:e}"));
-    let n = shortest.0.len();
-    let rounded = |n: usize| sci_digits(&format!("{v:.prec$e}", prec = n - 1));
-    let (digits, exp) = [rounded(n), shortest, rounded(n + 1)]
-        .into_iter()
-        .find(|(digits, exp)| {
-            format!("0.{digits}e{}", exp + 1).parse::<f32>() == Ok(v)
-                && !is_midpoint(v, digits, *exp)
-        })
-        // Unreachable (n + 1 correctly rounded digits are inside); 9 digits
-        // identify every f32, and decoding a cursor must not panic.
-        .unwrap_or_else(|| rounded(9));
+    // The key is digits × 10^p.
+    let p = exp - digits.ilog10() as i32;
+    let inside = |m: u64, p: i32| {
+        m != 0 && format!("{m}e{p}").parse::<f32>() == Ok(v) && !is_midpoint(v, m, p)
+    };
+    if !inside(digits, p) {
+        return false;
+    }
+    // The fewest digits: one digit less (rounded down or up) lies outside.
+    if digits >= 10 && (inside(digits / 10, p + 1) || inside(digits / 10 + 1, p + 1)) {
+        return false;
+    }
+    // The closest: a neighbour of the same length that is also inside must
+    // be farther from the value than the halfway point between the two.
+    let exact = dyadic(v);
+    for above in [true, false] {
+        let neighbour = if above { digits + 1 } else { digits - 1 };
+        if !inside(neighbour, p) {
+            continue;
+        }
+        // Halfway: (2·digits ± 1) × 5 × 10^(p-1).
+        let half = (2 * digits + u64::from(above) * 2 - 1) * 5;
+        let side = if decimal_equals(half, p - 1, exact) {
+            Some(std::cmp::Ordering::Equal)
+        } else {
+            let half = format!("{half}e{}", p - 1).parse::<f64>().ok();
+            half.and_then(|h| f64::from(v).partial_cmp(&h))
+                .filter(|o| o.is_ne())
+        };
+        let farther = if above {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Less
+        };
+        match side {
+            Some(std::cmp::Ordering::Equal) if digits % 2 == 1 => return false,
+            Some(o) if o == farther => return false,
+            _ => {}
+        }
+    }
+    true
+}
+
+/// The significant digits (at most 9, no leading or trailing zeros; 0 for
+/// zero) and the decimal exponent of the first of them, when `s` is written
+/// exactly as [`real_layout`] writes those.
+fn real_parts(s: &str) -> Option<(u64, i32)> {
+    if s.len() > 16 {
+        return None;
+    }
+    let body = s.strip_prefix('-').unwrap_or(s);
+    let (mantissa, exp) = match body.split_once('e') {
+        Some((m, e)) if (3..=4).contains(&e.len()) => (m, e.parse::<i32>().ok()?),
+        Some(_) => return None,
+        None => (body, 0),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || whole.bytes().chain(fraction.bytes());
+    if whole.is_empty() || !digits().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let leading = digits().take_while(|b| *b == b'0').count();
+    let significant: String = digits()
+        .skip(leading)
+        .map(char::from)
+        .collect::<String>()
+        .trim_end_matches('0')
+        .to_string();
+    let first = whole.len() as i32 - 1 - leading as i32 + exp;
+    if significant.len() > 9 || real_layout(s.starts_with('-'), &significant, first) != s {
+        return None;
+    }
+    Some((significant.parse().unwrap_or(0), first))
+}
+
+/// How PostgreSQL lays out a `real` given its significant digits and the
+/// decimal exponent of the first: fixed for exponents -4 to 5, else
+/// `d.ddde±XX`; `0` for no digits.
+pub(crate) fn real_layout(negative: bool, digits: &str, exp: i32) -> String {
+    let sign = if negative { "-" } else { "" };
+    if digits.is_empty() {
+        return format!("{sign}0");
+    }
     let n = digits.len() as i32;
     if (-4..6).contains(&exp) {
         if exp < 0 {
@@ -172,35 +243,84 @@ pub(crate) fn real_text(v: f32) -> String {
     }
 }
 
-/// The significant digits (no trailing zeros) and the decimal exponent of
-/// a positive number written by `{:e}` (`6.079271e-2` → `6079271`, -2).
-fn sci_digits(sci: &str) -> (String, i32) {
-    let (mantissa, exp) = sci.split_once('e').expect("LowerExp writes an exponent");
-    let exp = exp.parse().expect("LowerExp writes an integer exponent");
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    let digits = digits.trim_end_matches('0');
-    (
-        if digits.is_empty() { "0" } else { digits }.to_string(),
-        exp,
-    )
+/// A positive normal float as odd × 2^two.
+fn dyadic(v: f32) -> (u64, i32) {
+    let bits = v.to_bits();
+    let significand = u64::from((bits & 0x7f_ffff) | 0x80_0000);
+    let two = ((bits >> 23) & 0xff) as i32 - 150;
+    let zeros = significand.trailing_zeros();
+    (significand >> zeros, two + zeros as i32)
 }
 
-/// Whether `digits`×10^(exp+1-len) is exactly halfway between the positive
-/// normal `v` and one of its neighbours. The halfway points have 25
-/// significant bits, so f64 holds them exactly, and `{:.N e}` writes an f64
-/// exactly when N is large enough (160 digits cover 2^-150).
-fn is_midpoint(v: f32, digits: &str, exp: i32) -> bool {
-    let below = f32::from_bits(v.to_bits() - 1);
-    let above = f32::from_bits(v.to_bits() + 1);
-    let (v, below) = (f64::from(v), f64::from(below));
-    let above = if above.is_finite() {
-        f64::from(above)
+/// Whether m × 10^p is exactly halfway between the positive normal `v` and
+/// one of its neighbours (below a power of two the neighbour is closer).
+fn is_midpoint(v: f32, m: u64, p: i32) -> bool {
+    let bits = v.to_bits();
+    let fraction = bits & 0x7f_ffff;
+    let exponent = (bits >> 23) & 0xff;
+    let significand = u64::from(fraction | 0x80_0000);
+    let two = exponent as i32 - 150;
+    let above = (2 * significand + 1, two - 1);
+    let below = if fraction == 0 && exponent > 1 {
+        (4 * significand - 1, two - 2)
     } else {
-        v + (v - below)
+        (2 * significand - 1, two - 1)
     };
-    [(v + below) / 2.0, (v + above) / 2.0]
-        .iter()
-        .any(|mid| sci_digits(&format!("{mid:.160e}")) == (digits.to_string(), exp))
+    decimal_equals(m, p, above) || decimal_equals(m, p, below)
+}
+
+/// Whether m × 10^p equals odd × 2^two (`odd` odd), in integers. The odd
+/// parts here are below 2^26, so an overflow means they differ.
+fn decimal_equals(m: u64, p: i32, (odd, two): (u64, i32)) -> bool {
+    if m == 0 {
+        return false;
+    }
+    let twos = m.trailing_zeros();
+    let m = m >> twos;
+    let fives = 5u64.checked_pow(p.unsigned_abs());
+    let m_odd = if p >= 0 {
+        fives.and_then(|f| m.checked_mul(f))
+    } else {
+        fives.filter(|f| m.is_multiple_of(*f)).map(|f| m / f)
+    };
+    m_odd == Some(odd) && twos as i32 + p == two
+}
+
+/// A `real` printed as PostgreSQL prints it (the tests' oracle for
+/// [`is_real`]; printing floats is kept out of the wasm): Rust's shortest
+/// digits may lie on a bound of the interval (allowed for an even mantissa)
+/// or round a tie up, so the candidates are the correctly rounded digits of
+/// that length, Rust's own, then the correctly rounded ones of each greater
+/// length (one more is not always enough: 470449984 is 4.7044998e+08, as
+/// 4.7045e+08 is its midpoint to the float above).
+#[cfg(test)]
+pub(crate) fn real_text(v: f32) -> String {
+    if v == 0.0 {
+        return real_layout(v.is_sign_negative(), "", 0);
+    }
+    let negative = v.is_sign_negative();
+    let v = v.abs();
+    let parts = |sci: String| {
+        let (mantissa, exp) = sci.split_once('e').unwrap();
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        (
+            digits.trim_end_matches('0').to_string(),
+            exp.parse::<i32>().unwrap(),
+        )
+    };
+    let shortest = parts(format!("{v:e}"));
+    let n = shortest.0.len();
+    let rounded = |n: usize| parts(format!("{v:.prec$e}", prec = n - 1));
+    let (digits, exp) = [rounded(n), shortest]
+        .into_iter()
+        .chain((n + 1..=9).map(rounded))
+        .find(|(digits, exp)| {
+            let m: u64 = digits.parse().unwrap();
+            let p = exp + 1 - digits.len() as i32;
+            format!("{m}e{p}").parse::<f32>() == Ok(v) && !is_midpoint(v, m, p)
+        })
+        .unwrap();
+    real_layout(negative, &digits, exp)
 }
 
 /// A price as `numeric(12,2)` holds it: up to 10 digits before the point
@@ -344,6 +464,7 @@ mod tests {
             (100_227_344.0, "1.00227344e+08"),
             (3_107_486.2, "3.1074862e+06"),
             (54_489_568.0, "5.4489568e+07"),
+            (470_449_984.0, "4.7044998e+08"),
         ] {
             assert_eq!(real_text(v), text, "{v:e}");
         }

@@ -6,7 +6,7 @@ use base64::Engine;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 
-use crate::cursor::real_text;
+use crate::cursor::{real_layout, real_text};
 use crate::{is_valid_slug, parse_detail_params, Cursor, ProductQuery, Sort, MAX_LIMIT};
 
 fn config() -> ProptestConfig {
@@ -30,6 +30,41 @@ fn rank_key() -> impl Strategy<Value = String> {
             .prop_map(real_text),
         (prop::num::f32::NORMAL | prop::num::f32::NEGATIVE).prop_map(real_text),
     ]
+}
+
+/// Floats whose shortest digits often sit on a bound of their rounding
+/// interval or tie between two candidates (few fractional bits), ranks, and
+/// any finite value.
+fn tricky_float() -> impl Strategy<Value = f32> {
+    prop_oneof![
+        (0.0f32..1.0),
+        ((127u32 + 18)..(127 + 64), any::<u32>())
+            .prop_map(|(e, m)| f32::from_bits((e << 23) | (m & 0x7f_ffff))),
+        (1u32..(1 << 24), -30i32..30).prop_map(|(m, e)| m as f32 * 2f32.powi(e)),
+        any::<f32>().prop_filter("finite", |v| v.is_finite()),
+    ]
+}
+
+/// Keys near what PostgreSQL prints for a value: its correctly rounded
+/// digits at every length in its layout, one unit off, Rust's own spellings.
+fn rank_candidate() -> impl Strategy<Value = String> {
+    (tricky_float(), 1usize..=10, -2i64..=2, 0u8..4).prop_map(|(v, n, off, style)| {
+        let sci = format!("{:.prec$e}", v.abs(), prec = n - 1);
+        let (mantissa, exp) = sci.split_once('e').unwrap();
+        let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+        let m: i64 = digits.parse::<i64>().unwrap() + off;
+        let exp: i32 = exp.parse().unwrap();
+        match style {
+            0 if m > 0 => {
+                let text = m.to_string();
+                let exp = exp + text.len() as i32 - digits.len() as i32;
+                real_layout(v < 0.0, text.trim_end_matches('0'), exp)
+            }
+            1 => format!("{v}"),
+            2 => format!("{v:e}"),
+            _ => real_text(v),
+        }
+    })
 }
 
 /// A price as `numeric(12,2)` holds it, with 0, 1 or 2 decimals.
@@ -315,6 +350,20 @@ proptest! {
         if let Ok(d) = Cursor::decode(&token) {
             prop_assert_eq!(d.encode(), token);
         }
+    }
+
+    #[test]
+    fn a_rank_is_accepted_exactly_as_postgres_prints_it(key in rank_candidate()) {
+        let printed = key
+            .parse::<f32>()
+            .ok()
+            .filter(|v| *v == 0.0 || v.is_normal())
+            .map(real_text);
+        let accepted = Cursor::decode(
+            &Cursor { sort: Sort::Relevance, key: key.clone(), id: 1 }.encode(),
+        )
+        .is_ok();
+        prop_assert_eq!(accepted, printed.as_deref() == Some(key.as_str()), "{} vs {:?}", key, printed);
     }
 
     #[test]
