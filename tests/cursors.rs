@@ -424,6 +424,11 @@ fn every_key_postgres_prints_is_accepted() {
         ],
         3000,
     );
+    // Values whose PostgreSQL spelling differs from Rust's shortest digits.
+    let floats: Vec<f32> = floats
+        .into_iter()
+        .chain([470_449_984.0, 100_227_344.0, 3_107_486.2, 54_489_568.0])
+        .collect();
     for row in db
         .query("SELECT x::text FROM unnest($1::real[]) x", &[&floats])
         .unwrap()
