@@ -11,6 +11,8 @@ mod cart;
 mod command;
 mod ids;
 mod pricing;
+#[cfg(test)]
+mod proptests;
 pub mod queries;
 pub mod request;
 #[cfg(test)]

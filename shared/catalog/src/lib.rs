@@ -3,6 +3,8 @@
 
 mod cursor;
 mod params;
+#[cfg(test)]
+mod proptests;
 mod queries;
 mod tree;
 

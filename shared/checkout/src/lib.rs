@@ -9,6 +9,8 @@
 mod address;
 mod place_order;
 mod prepare;
+#[cfg(test)]
+mod proptests;
 pub mod queries;
 mod request;
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub mod ids;
 pub mod log;
 pub mod lsn;
 pub mod money;
+#[cfg(test)]
+mod proptests;
 pub mod request_id;
 pub mod row;
 pub mod sql;

@@ -106,8 +106,13 @@ fn parse_rate(value: &Value) -> Result<Decimal, String> {
             "{s:?} must be below 1: it is a fraction (\"0.0725\" = 7.25 %)"
         ));
     }
-    // Trailing zeros add no precision, so "0.0725000" is fine.
-    if rate.normalize().scale() > MAX_RATE_DECIMALS {
+    // Trailing zeros add no precision, so "0.0725000" is fine. The places are
+    // counted in the text too: rust_decimal keeps 28 and rounds the rest
+    // away, so "0.<29 zeros>1" would otherwise be read as a rate of 0.
+    let places = s
+        .split_once('.')
+        .map_or(0, |(_, fraction)| fraction.trim_end_matches('0').len());
+    if places > MAX_RATE_DECIMALS as usize || rate.normalize().scale() > MAX_RATE_DECIMALS {
         return Err(format!(
             "{s:?} has more than {MAX_RATE_DECIMALS} decimal places"
         ));
@@ -271,6 +276,8 @@ mod tests {
             (r#""-0.1""#, "negative"),
             (r#""-0""#, "negative"),
             (r#""0.0000001""#, "decimal places"),
+            // More places than rust_decimal keeps: not rounded to a rate of 0.
+            (r#""0.000000000000000000000000000001""#, "decimal places"),
             (r#""abc""#, "plain decimal"),
             (r#""1e-2""#, "plain decimal"),
             (r#""""#, "plain decimal"),

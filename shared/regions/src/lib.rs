@@ -22,6 +22,8 @@ mod age;
 mod code;
 mod config;
 mod delivery;
+#[cfg(test)]
+mod proptests;
 mod tax;
 #[cfg(test)]
 mod test_support;

@@ -1,0 +1,271 @@
+//! Properties of the cart's parsers: the request bodies (create a cart, add
+//! an item, set a quantity), the ids, and the commands sent to the cart's
+//! Durable Object.
+
+use platform::body::parse_json;
+use platform::money::Currency;
+use platform::ApiError;
+use proptest::prelude::*;
+use regions::RegionCode;
+use serde_json::{json, Map, Value};
+
+use crate::request::{AddItem, AddItemBody, CreateCartBody, NewCart, SetQuantityBody};
+use crate::{CartCommand, CartId, CartRequest, Sku, MAX_QUANTITY};
+
+fn config() -> ProptestConfig {
+    ProptestConfig::with_cases(256)
+}
+
+fn create(body: &[u8]) -> Result<NewCart, ApiError> {
+    parse_json::<CreateCartBody>(body).and_then(NewCart::try_from)
+}
+
+fn add(body: &[u8]) -> Result<AddItem, ApiError> {
+    parse_json::<AddItemBody>(body).and_then(AddItem::try_from)
+}
+
+fn set(body: &[u8]) -> Result<u32, ApiError> {
+    parse_json::<SetQuantityBody>(body).and_then(u32::try_from)
+}
+
+/// Any JSON value, a few levels deep.
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<u64>().prop_map(Value::from),
+        any::<f64>().prop_map(Value::from),
+        ".{0,12}".prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{0,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn valid_sku() -> impl Strategy<Value = String> {
+    "[A-Z0-9][A-Z0-9-]{2,63}"
+}
+
+fn sku_like() -> impl Strategy<Value = String> {
+    prop_oneof![valid_sku(), "[A-Za-z0-9 _-]{0,66}", ".{0,8}"]
+}
+
+fn region_like() -> impl Strategy<Value = String> {
+    prop_oneof!["[A-Z]{2}-[A-Z0-9]{1,3}", "[A-Za-z0-9-]{0,7}", ".{0,6}"]
+}
+
+/// A number or something else where a quantity or an id belongs.
+fn number_like() -> impl Strategy<Value = Value> {
+    prop_oneof![
+        3 => (-5i64..120).prop_map(Value::from),
+        1 => any::<i64>().prop_map(Value::from),
+        1 => any::<u64>().prop_map(Value::from),
+        1 => (-5.0f64..120.0).prop_map(Value::from),
+        1 => (0u32..120).prop_map(|n| Value::from(n.to_string())),
+        1 => json_value(),
+    ]
+}
+
+/// A body object: each field present or absent, plausible or anything,
+/// sometimes with a field the route does not name.
+fn object(fields: Vec<(&'static str, BoxedStrategy<Value>)>) -> impl Strategy<Value = Vec<u8>> {
+    let present: Vec<_> = fields
+        .into_iter()
+        .map(|(name, value)| prop::option::weighted(0.85, value).prop_map(move |v| (name, v)))
+        .collect();
+    (
+        present,
+        prop::option::weighted(0.1, ("[a-z_]{1,8}", json_value())),
+    )
+        .prop_map(|(fields, extra)| {
+            let mut map = Map::new();
+            for (name, value) in fields {
+                if let Some(v) = value {
+                    map.insert(name.to_string(), v);
+                }
+            }
+            if let Some((name, v)) = extra {
+                map.insert(name, v);
+            }
+            Value::Object(map).to_string().into_bytes()
+        })
+}
+
+fn bytes_or_json() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..48),
+        json_value().prop_map(|v| v.to_string().into_bytes()),
+    ]
+}
+
+fn assert_code(e: &ApiError, codes: &[&str]) -> Result<(), TestCaseError> {
+    prop_assert_eq!(e.status, 400, "{}", e);
+    prop_assert!(codes.contains(&e.code), "{}", e);
+    Ok(())
+}
+
+fn command() -> impl Strategy<Value = CartCommand> {
+    let sku = valid_sku().prop_map(|s| Sku::parse(&s).unwrap()).boxed();
+    prop_oneof![
+        (1i64..=i64::MAX, "[A-Z]{2}-[A-Z0-9]{1,3}", "[A-Z]{3}").prop_map(
+            |(store_id, region, currency)| CartCommand::Create {
+                store_id,
+                region: RegionCode::parse(&region).unwrap(),
+                currency: Currency::parse(&currency).unwrap(),
+            }
+        ),
+        Just(CartCommand::Get),
+        Just(CartCommand::Snapshot),
+        (sku.clone(), 1..=MAX_QUANTITY)
+            .prop_map(|(sku, quantity)| CartCommand::Add { sku, quantity }),
+        (sku.clone(), 0..=MAX_QUANTITY)
+            .prop_map(|(sku, quantity)| CartCommand::Set { sku, quantity }),
+        sku.prop_map(|sku| CartCommand::Remove { sku }),
+        any::<i64>().prop_map(|order_id| CartCommand::MarkCheckedOut { order_id }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn create_cart_bodies_never_panic(body in bytes_or_json()) {
+        if let Err(e) = create(&body) {
+            assert_code(&e, &["invalid_json", "unknown_field", "invalid_store_id", "invalid_region"])?;
+        }
+    }
+
+    #[test]
+    fn accepted_new_carts_have_a_store_and_a_region(body in object(vec![
+        ("store_id", number_like().boxed()),
+        ("region", prop_oneof![region_like().prop_map(Value::from), json_value()].boxed()),
+    ])) {
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        match create(&body) {
+            Ok(cart) => {
+                prop_assert!(cart.store_id > 0);
+                prop_assert_eq!(v["store_id"].as_i64(), Some(cart.store_id));
+                prop_assert_eq!(v["region"].as_str(), Some(cart.region.as_str()));
+                prop_assert_eq!(RegionCode::parse(cart.region.as_str()), Ok(cart.region.clone()));
+            }
+            Err(e) => assert_code(&e, &["unknown_field", "invalid_store_id", "invalid_region"])?,
+        }
+    }
+
+    #[test]
+    fn add_item_bodies_never_panic(body in bytes_or_json()) {
+        if let Err(e) = add(&body) {
+            assert_code(&e, &["invalid_json", "unknown_field", "invalid_sku", "invalid_quantity"])?;
+        }
+    }
+
+    #[test]
+    fn accepted_items_have_a_sku_and_1_to_99(body in object(vec![
+        ("sku", prop_oneof![sku_like().prop_map(Value::from), json_value()].boxed()),
+        ("quantity", number_like().boxed()),
+    ])) {
+        let v: Value = serde_json::from_slice(&body).unwrap();
+        match add(&body) {
+            Ok(item) => {
+                prop_assert!((1..=MAX_QUANTITY).contains(&item.quantity));
+                prop_assert_eq!(v["quantity"].as_u64(), Some(u64::from(item.quantity)));
+                prop_assert_eq!(v["sku"].as_str(), Some(item.sku.as_str()));
+            }
+            Err(e) => assert_code(&e, &["unknown_field", "invalid_sku", "invalid_quantity"])?,
+        }
+    }
+
+    #[test]
+    fn a_quantity_is_accepted_exactly_when_it_is_a_whole_number_in_range(
+        sku in valid_sku(), q in prop_oneof![-5i64..120, any::<i64>()],
+    ) {
+        let body = json!({ "sku": sku, "quantity": q }).to_string();
+        let added = add(body.as_bytes());
+        prop_assert_eq!(added.is_ok(), (1..=99).contains(&q), "{:?}", added);
+        if let Err(e) = added {
+            prop_assert_eq!(e.code, "invalid_quantity");
+        }
+        let body = json!({ "quantity": q }).to_string();
+        let changed = set(body.as_bytes());
+        prop_assert_eq!(changed.clone().ok(), u32::try_from(q).ok().filter(|n| *n <= MAX_QUANTITY));
+        if let Err(e) = changed {
+            prop_assert_eq!(e.code, "invalid_quantity");
+        }
+    }
+
+    #[test]
+    fn set_quantity_bodies_never_panic_and_stay_in_range(body in prop_oneof![
+        bytes_or_json(),
+        object(vec![("quantity", number_like().boxed())]),
+    ]) {
+        match set(&body) {
+            Ok(q) => prop_assert!(q <= MAX_QUANTITY),
+            Err(e) => assert_code(&e, &["invalid_json", "unknown_field", "invalid_quantity"])?,
+        }
+    }
+
+    #[test]
+    fn cart_ids_round_trip(bytes in any::<[u8; 16]>()) {
+        let id = CartId::from_random(bytes);
+        prop_assert_eq!(CartId::parse(id.as_str()), Ok(id.clone()));
+        let json = serde_json::to_string(&id).unwrap();
+        prop_assert_eq!(serde_json::from_str::<CartId>(&json).unwrap(), id);
+    }
+
+    #[test]
+    fn only_32_lowercase_hex_digits_name_a_cart(s in "[0-9a-f]{32}|[0-9a-fA-F]{30,34}|.{0,40}") {
+        let well_formed = s.len() == 32 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        match CartId::parse(&s) {
+            Ok(id) => {
+                prop_assert!(well_formed);
+                prop_assert_eq!(id.as_str(), s.as_str());
+            }
+            Err(e) => {
+                prop_assert!(!well_formed);
+                prop_assert_eq!((e.status, e.code), (404, "cart_not_found"));
+            }
+        }
+    }
+
+    #[test]
+    fn skus_round_trip_and_follow_the_catalog_rule(s in sku_like()) {
+        match Sku::parse(&s) {
+            Ok(sku) => {
+                prop_assert!((3..=64).contains(&s.len()) && !s.starts_with('-'));
+                prop_assert!(s.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-'));
+                let json = serde_json::to_string(&sku).unwrap();
+                prop_assert_eq!(serde_json::from_str::<Sku>(&json).unwrap(), sku.clone());
+                prop_assert_eq!(sku.to_string(), s);
+            }
+            Err(e) => prop_assert_eq!((e.status, e.code), (400, "invalid_sku")),
+        }
+    }
+
+    #[test]
+    fn commands_survive_the_trip_to_the_cart_object(
+        command in command(), id in any::<[u8; 16]>(), if_match in prop::option::of("\"[0-9]{1,4}\""),
+    ) {
+        let request = CartRequest { cart_id: CartId::from_random(id), command, if_match };
+        let json = serde_json::to_string(&request).unwrap();
+        prop_assert_eq!(serde_json::from_str::<CartRequest>(&json).unwrap(), request);
+    }
+
+    #[test]
+    fn arbitrary_json_never_panics_as_a_command(v in json_value(), op in "create|get|snapshot|add|set|remove|mark_checked_out|x") {
+        let _ = serde_json::from_value::<CartRequest>(v.clone());
+        let mut tagged = v.as_object().cloned().unwrap_or_default();
+        tagged.insert("op".into(), op.into());
+        if let Ok(CartCommand::Add { sku, quantity } | CartCommand::Set { sku, quantity }) =
+            serde_json::from_value::<CartCommand>(Value::Object(tagged))
+        {
+            // Serde goes through the id's own parser.
+            prop_assert_eq!(Sku::parse(sku.as_str()), Ok(sku.clone()));
+            let _ = quantity;
+        }
+    }
+}
