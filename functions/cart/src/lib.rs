@@ -27,6 +27,7 @@ mod config;
 mod dev;
 mod handlers;
 mod object;
+mod storage;
 
 pub use object::CartObject;
 

@@ -21,17 +21,13 @@ use cart::object_rules::{
 use cart::queries;
 use cart::{
     cart_not_found, Cart, CartCommand, CartId, CartRequest, CartStatus, PriceCache, PricedSku, Sku,
-    CART_TTL_SECS,
 };
 use futures_util::lock::Mutex;
 use platform::db::Db;
 use platform::respond::{self, set_header};
 use platform::{request_id, ApiError, Log};
 use regions::Regions;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 
-use crate::config::CARTS;
 use crate::dev::Fault;
 use worker::{durable_object, Date, DurableObject, Env, Request, Response, Result, State};
 
@@ -53,8 +49,8 @@ type Answer<T> = std::result::Result<T, ApiError>;
 /// One cart's single writer.
 #[durable_object]
 pub struct CartObject {
-    state: State,
-    env: Env,
+    pub(crate) state: State,
+    pub(crate) env: Env,
     /// One request (or alarm) at a time: each reads the cart, may wait on the
     /// database, and writes it back, so two must never interleave.
     turn: Mutex<()>,
@@ -62,10 +58,10 @@ pub struct CartObject {
     lease: RefCell<Option<CheckoutLease>>,
     loaded: Cell<bool>,
     /// When the pending alarm fires (ms since the epoch), if one is set.
-    alarm_at: Cell<Option<i64>>,
+    pub(crate) alarm_at: Cell<Option<i64>>,
     /// The test fault of the request being served: dev builds only, always
     /// `Fault::None` in any other.
-    fault: Cell<Fault>,
+    pub(crate) fault: Cell<Fault>,
 }
 
 /// What one run of the alarm did (the dev route shows it).
@@ -325,96 +321,9 @@ impl CartObject {
     pub(crate) async fn pending_alarm(&self) -> Option<i64> {
         self.state.storage().get_alarm().await.ok().flatten()
     }
-
-    // The object's storage and KV, each failure a 503 `cart_unavailable`.
-
-    async fn stored<T: DeserializeOwned>(&self, key: &str) -> Answer<Option<T>> {
-        self.check_fault(Fault::Storage, "storage get")?;
-        self.state
-            .storage()
-            .get(key)
-            .await
-            .map_err(|e| cart_unavailable(format!("storage get {key}: {e}")))
-    }
-
-    async fn store<T: Serialize>(&self, key: &str, value: T) -> Answer<()> {
-        self.check_fault(Fault::Storage, "storage put")?;
-        self.state
-            .storage()
-            .put(key, value)
-            .await
-            .map_err(|e| cart_unavailable(format!("storage put {key}: {e}")))
-    }
-
-    async fn unstore(&self, key: &str) -> Answer<()> {
-        self.check_fault(Fault::Storage, "storage delete")?;
-        self.state
-            .storage()
-            .delete(key)
-            .await
-            .map(|_| ())
-            .map_err(|e| cart_unavailable(format!("storage delete {key}: {e}")))
-    }
-
-    /// Sets the alarm for `at` (ms since the epoch).
-    async fn arm(&self, at: i64) -> Answer<()> {
-        self.check_fault(Fault::Storage, "storage set_alarm")?;
-        self.state
-            .storage()
-            .set_alarm(at - now_ms())
-            .await
-            .map_err(|e| cart_unavailable(format!("storage set_alarm: {e}")))?;
-        self.alarm_at.set(Some(at));
-        Ok(())
-    }
-
-    async fn kv_get(&self, id: &CartId) -> Answer<Option<Cart>> {
-        if self.fault.get() == Fault::KvStale {
-            return Ok(None); // as a location KV has not reached yet
-        }
-        self.check_fault(Fault::Kv, "kv get")?;
-        let kv = self
-            .env
-            .kv(CARTS)
-            .map_err(|e| kv_failed(id, "binding", e))?;
-        kv.get(&kv_key(id))
-            .json()
-            .await
-            .map_err(|e| kv_failed(id, "get", e))
-    }
-
-    async fn kv_put(&self, cart: &Cart) -> Answer<()> {
-        self.check_fault(Fault::Kv, "kv put")?;
-        let id = &cart.id;
-        let kv = self
-            .env
-            .kv(CARTS)
-            .map_err(|e| kv_failed(id, "binding", e))?;
-        let body = serde_json::to_string(cart).map_err(ApiError::internal)?;
-        kv.put(&kv_key(id), body)
-            .map_err(|e| kv_failed(id, "put", e))?
-            .expiration_ttl(CART_TTL_SECS)
-            .execute()
-            .await
-            .map_err(|e| kv_failed(id, "put", e))
-    }
-
-    /// Fails like `what` would when the request carries that test fault.
-    fn check_fault(&self, fault: Fault, what: &str) -> Answer<()> {
-        if self.fault.get() == fault {
-            return Err(cart_unavailable(format!("{what}: injected test fault")));
-        }
-        Ok(())
-    }
 }
 
-/// A KV failure as `cart_unavailable`; the detail names the operation, never
-/// the cart (a cart id is the guest's key to it).
-fn kv_failed(id: &CartId, op: &str, e: impl std::fmt::Display) -> ApiError {
-    cart_unavailable(format!("kv {op}: {e}").replace(id.as_str(), "[cart]"))
-}
-
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     Date::now().as_millis() as i64
 }
 
@@ -438,8 +347,4 @@ async fn price(db: &Db, store_id: i64, skus: &[Sku], cached_ok: bool) -> Answer<
         priced.extend(fresh);
     }
     Ok(priced)
-}
-
-fn kv_key(id: &CartId) -> String {
-    format!("cart:{id}")
 }
