@@ -68,5 +68,7 @@ pub async fn send(call: &Call, id: CartId, command: CartCommand) -> Result<Respo
         command,
         if_match: call.header("if-match"),
     };
-    object_client::send(&call.env, &call.log, &request).await
+    let headers = crate::dev::object_headers(call);
+    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    object_client::send_to(&call.env, &call.log, &request, "/", &headers).await
 }

@@ -6,6 +6,9 @@
 //!   PATCH  /cart/{id}/items/{sku}    {quantity}          (0 removes the line)
 //!   DELETE /cart/{id}/items/{sku}
 //!
+//! Dev builds only (cargo feature `dev`): `POST /cart/__dev/{id}/alarm`,
+//! `/evict` and `/command`, and the `x-test-fault` header (dev.rs).
+//!
 //! Every answer is the cart with server-side totals and an `ETag` (its
 //! version); a change with a stale `If-Match` gets 412. Each cart is held by
 //! its own Durable Object (`CartObject`, object.rs), which applies the
@@ -21,8 +24,10 @@ use platform::Result;
 use worker::{event, Context, Env, Method, Request, Response};
 
 mod config;
+mod dev;
 mod handlers;
 mod object;
+mod storage;
 
 pub use object::CartObject;
 
@@ -34,6 +39,10 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn route(call: &mut Call) -> Result<Response> {
     let path = call.req.path();
     let (id, command) = match (call.req.method(), segments(&path).as_slice()) {
+        #[cfg(feature = "dev")]
+        (Method::Post, ["cart", "__dev", id, action]) => {
+            return dev::route(call, CartId::parse(id)?, action).await;
+        }
         (Method::Post, ["cart"]) => {
             let new_cart = NewCart::try_from(call.json::<CreateCartBody>().await?)?;
             return handlers::create(call, new_cart).await;

@@ -24,15 +24,24 @@ pub async fn place(call: &mut Call) -> Result<Response> {
     let request = CheckoutRequest::parse(&call.body().await?)?;
     let now = clock(call)?;
 
-    let reply = match prepare(call, &request, &key, now).await {
+    // The cart's version once its object froze it for this key (begin_checkout).
+    let mut frozen_at = None;
+    let reply = match prepare(call, &request, &key, now, &mut frozen_at).await {
         Ok(input) => {
+            // A failure here leaves the outcome unknown: the cart stays
+            // frozen until a retry with this key ends it, or the lease expires.
             let outcome: Vec<PlaceOrderOutcome> =
                 call.db.write(&queries::place_order(&input)).await?;
-            outcome
+            let outcome = outcome
                 .into_iter()
                 .next()
-                .ok_or_else(|| ApiError::internal("place_order returned nothing"))?
-                .into_reply()?
+                .ok_or_else(|| ApiError::internal("place_order returned nothing"))?;
+            match outcome.into_reply() {
+                Ok(reply) => reply,
+                Err(refusal) => {
+                    return Err(abort_checkout(call, &request, &key, frozen_at, refusal).await)
+                }
+            }
         }
         // A retry of a checkout that already succeeded can fail the rules now
         // (its cart is checked out, the clock moved past its window): the
@@ -44,13 +53,13 @@ pub async fn place(call: &mut Call) -> Result<Response> {
                 .await?;
             match stored.into_iter().next() {
                 Some(stored) => stored.replay(&request.fingerprint)?,
-                None => return Err(refusal),
+                None => return Err(abort_checkout(call, &request, &key, frozen_at, refusal).await),
             }
         }
         Err(e) => return Err(e),
     };
     if let Some(order_id) = reply.order_id {
-        close_cart(call, &request, order_id).await;
+        close_cart(call, &request, order_id, frozen_at).await;
     }
     Ok(answer(&reply))
 }
@@ -61,47 +70,108 @@ async fn prepare(
     request: &CheckoutRequest,
     key: &IdempotencyKey,
     now: DateTime<Utc>,
+    frozen_at: &mut Option<u64>,
 ) -> Result<PlaceOrderInput> {
     let region = Regions::builtin().get(&request.region)?;
-    let cart = load_cart(call, request).await?;
+    let cart = begin_checkout(call, request, key).await?;
+    *frozen_at = Some(cart.version);
     let config = Config::from_env(&call.env);
     checkout::prepare(request, key, &cart, region, now, config.reservation_minutes)
 }
 
-async fn load_cart(call: &Call, request: &CheckoutRequest) -> Result<Cart> {
-    let get = CartRequest {
+// The cart's side of a checkout (cart::object_rules): `begin_checkout`
+// freezes the cart for this Idempotency-Key (a lease; the same key re-enters
+// it), then either `close_cart` (the order exists) or `abort_checkout` (it
+// was refused). An add in another tab meanwhile gets 409 checkout_in_progress,
+// so it is either in the order or refused, never silently dropped.
+
+/// The cart as stored, frozen for this checkout. `409 checkout_in_progress`
+/// while another key's checkout holds it.
+async fn begin_checkout(
+    call: &Call,
+    request: &CheckoutRequest,
+    key: &IdempotencyKey,
+) -> Result<Cart> {
+    let begin = CartRequest {
         cart_id: request.cart_id.clone(),
-        command: CartCommand::Snapshot,
+        command: CartCommand::BeginCheckout {
+            key: key.as_str().to_string(),
+        },
         if_match: None,
     };
-    let mut resp = object_client::send(&call.env, &call.log, &get).await?;
+    let mut resp = object_client::send(&call.env, &call.log, &begin).await?;
     let status = resp.status_code();
     let text = resp.text().await?;
-    if status == 404 {
-        return Err(cart_not_found());
+    match status {
+        200 => Cart::from_view(&text),
+        404 => Err(cart_not_found()),
+        409 => Err(ApiError::conflict(
+            "checkout_in_progress",
+            "another checkout of this cart is in progress; retry shortly",
+        )),
+        _ => {
+            call.log
+                .error("cart_unreadable", serde_json::json!({"status": status}));
+            Err(ApiError::unavailable(
+                "cart_unavailable",
+                "the cart could not be read, retry shortly",
+            ))
+        }
     }
-    if status != 200 {
-        call.log
-            .error("cart_unreadable", serde_json::json!({"status": status}));
-        return Err(ApiError::unavailable(
-            "cart_unavailable",
-            "the cart could not be read, retry shortly",
-        ));
-    }
-    Cart::from_view(&text)
 }
 
-/// The order exists; the cart stops changing. The database already refuses a
-/// second order for this cart, so a failure here is logged, not fatal. The
-/// log names the order: a cart id is the guest's key to the cart.
-async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64) {
+/// No order: the cart thaws if this checkout froze it (the object ignores
+/// another key's abort). Best effort: the lease expires by itself anyway.
+/// Returns the refusal to answer.
+async fn abort_checkout(
+    call: &Call,
+    request: &CheckoutRequest,
+    key: &IdempotencyKey,
+    frozen_at: Option<u64>,
+    refusal: ApiError,
+) -> ApiError {
+    if frozen_at.is_none() {
+        return refusal;
+    }
+    let abort = CartRequest {
+        cart_id: request.cart_id.clone(),
+        command: CartCommand::AbortCheckout {
+            key: key.as_str().to_string(),
+        },
+        if_match: None,
+    };
+    match object_client::send(&call.env, &call.log, &abort).await {
+        Ok(resp) if resp.status_code() == 200 || resp.status_code() == 404 => {}
+        Ok(resp) => call.log.warn(
+            "cart_abort_failed",
+            serde_json::json!({"status": resp.status_code()}),
+        ),
+        Err(e) => call
+            .log
+            .warn("cart_abort_failed", serde_json::json!({"code": e.code})),
+    }
+    refusal
+}
+
+/// The order exists; the cart stops changing, at the version the order was
+/// made from (`If-Match`): a cart that changed since (its lease expired) is
+/// not closed as if the order held it. The database already refuses a second
+/// order for this cart, so a failure here is logged, not fatal. The log
+/// names the order: a cart id is the guest's key to the cart.
+async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64, frozen_at: Option<u64>) {
     let close = CartRequest {
         cart_id: request.cart_id.clone(),
-        command: CartCommand::MarkCheckedOut { order_id },
-        if_match: None,
+        command: CartCommand::MarkCheckedOut {
+            order_id: order_id.into(),
+        },
+        if_match: frozen_at.map(|version| format!("\"{version}\"")),
     };
     match object_client::send(&call.env, &call.log, &close).await {
         Ok(resp) if resp.status_code() == 200 => {}
+        Ok(resp) if resp.status_code() == 412 => call.log.error(
+            "cart_changed_during_checkout",
+            serde_json::json!({"order": order_id, "version": frozen_at}),
+        ),
         Ok(resp) => call.log.warn(
             "cart_close_failed",
             serde_json::json!({"order": order_id, "status": resp.status_code()}),

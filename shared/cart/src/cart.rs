@@ -8,7 +8,7 @@ use regions::{Region, RegionCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{CartCommand, CartId, PricedSku, Sku, MAX_LINES, MAX_QUANTITY};
+use crate::{CartCommand, CartId, OrderRef, PricedSku, Sku, MAX_LINES, MAX_QUANTITY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,7 +46,7 @@ pub struct Cart {
     /// Bumped by every change; the ETag, and what `If-Match` is checked against.
     pub version: u64,
     pub status: CartStatus,
-    pub order_id: Option<i64>,
+    pub order_id: Option<OrderRef>,
 }
 
 impl Cart {
@@ -113,9 +113,9 @@ impl Cart {
     /// Applies one change. On error the cart is left as it was. `priced` must
     /// hold the command's SKU if it has one (`skus_to_price`).
     pub fn apply(&mut self, cmd: &CartCommand, priced: &[PricedSku]) -> Result<(), ApiError> {
-        if let (CartCommand::MarkCheckedOut { order_id }, Some(done)) = (cmd, self.order_id) {
+        if let (CartCommand::MarkCheckedOut { order_id }, Some(done)) = (cmd, &self.order_id) {
             // Checkout may tell us twice (a retried checkout); the same order is no change.
-            return if *order_id == done {
+            return if order_id == done {
                 Ok(())
             } else {
                 Err(ApiError::conflict(
@@ -131,10 +131,13 @@ impl Cart {
             ));
         }
         match cmd {
-            CartCommand::Get | CartCommand::Snapshot | CartCommand::Create { .. } => return Ok(()),
+            CartCommand::Get
+            | CartCommand::BeginCheckout { .. }
+            | CartCommand::AbortCheckout { .. }
+            | CartCommand::Create { .. } => return Ok(()),
             CartCommand::MarkCheckedOut { order_id } => {
                 self.status = CartStatus::CheckedOut;
-                self.order_id = Some(*order_id);
+                self.order_id = Some(order_id.clone());
             }
             CartCommand::Remove { sku } => {
                 let before = self.lines.len();
@@ -403,16 +406,15 @@ mod tests {
     fn a_checked_out_cart_no_longer_changes() {
         let mut c = cart();
         let p = [priced("A-1", "1.00", 5)];
-        c.apply(&CartCommand::MarkCheckedOut { order_id: 9 }, &p)
-            .unwrap();
+        let order = |id: &str| CartCommand::MarkCheckedOut {
+            order_id: id.into(),
+        };
+        c.apply(&order("ord_9"), &p).unwrap();
         let version = c.version;
-        c.apply(&CartCommand::MarkCheckedOut { order_id: 9 }, &p)
-            .unwrap();
+        c.apply(&order("ord_9"), &p).unwrap();
         assert_eq!(c.version, version, "telling it twice changes nothing");
         assert_eq!(
-            c.apply(&CartCommand::MarkCheckedOut { order_id: 10 }, &p)
-                .unwrap_err()
-                .code,
+            c.apply(&order("ord_10"), &p).unwrap_err().code,
             "cart_checked_out"
         );
         let e = c

@@ -4,7 +4,7 @@ use platform::money::Currency;
 use regions::RegionCode;
 use serde::{Deserialize, Serialize};
 
-use crate::{CartId, Sku};
+use crate::{CartId, OrderRef, Sku};
 
 /// A change to a cart. The cart function parses requests into these; the
 /// Durable Object applies them one at a time.
@@ -17,10 +17,21 @@ pub enum CartCommand {
         currency: Currency,
     },
     Get,
-    /// Checkout's read: the cart as stored, not re-priced. Checkout checks
-    /// every price again on the primary, inside its transaction, so pricing
-    /// here on the replica would be a wasted round trip.
-    Snapshot,
+    /// Checkout's read, which freezes the cart for checkout `key` (its
+    /// Idempotency-Key) for `CHECKOUT_LEASE_MS`: meanwhile changes are `409
+    /// checkout_in_progress`, and so is another key's `BeginCheckout`. The
+    /// same key again renews the lease (a retried checkout). Answers the cart
+    /// as stored, not re-priced (checkout checks every price again on the
+    /// primary inside its transaction), with its version as the ETag. A
+    /// checked-out cart is answered as it is, unfrozen.
+    BeginCheckout {
+        key: String,
+    },
+    /// The order for `key` was refused: the cart thaws. A no-op when `key`
+    /// does not hold the lease.
+    AbortCheckout {
+        key: String,
+    },
     /// Adds to the line's quantity (creating the line).
     Add {
         sku: Sku,
@@ -34,15 +45,23 @@ pub enum CartCommand {
     Remove {
         sku: Sku,
     },
-    /// Checkout's: the cart became `order_id`.
+    /// Checkout's: the cart became `order_id`. Sent with `If-Match: "<the
+    /// version BeginCheckout answered>"`, so a cart that changed after the
+    /// order was priced is never closed as if the order held it (412). The
+    /// same order again is no change, whatever the version.
     MarkCheckedOut {
-        order_id: i64,
+        order_id: OrderRef,
     },
 }
 
 impl CartCommand {
     pub fn changes_cart(&self) -> bool {
-        !matches!(self, CartCommand::Get | CartCommand::Snapshot)
+        !matches!(
+            self,
+            CartCommand::Get
+                | CartCommand::BeginCheckout { .. }
+                | CartCommand::AbortCheckout { .. }
+        )
     }
 
     /// Whether the answer re-prices the lines from the database first.

@@ -48,6 +48,43 @@ platform::string_id! {
     pub struct Sku, valid: is_sku, error: invalid_sku
 }
 
+/// An order as checkout names it: a number today, an opaque string
+/// (`ord_...`) once orders get public ids. Stored and shown exactly as given
+/// (serde untagged), so carts stored with a numeric id still read back.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(untagged)]
+pub enum OrderRef {
+    Number(i64),
+    Text(String),
+}
+
+impl From<i64> for OrderRef {
+    fn from(id: i64) -> Self {
+        OrderRef::Number(id)
+    }
+}
+
+impl From<String> for OrderRef {
+    fn from(id: String) -> Self {
+        OrderRef::Text(id)
+    }
+}
+
+impl From<&str> for OrderRef {
+    fn from(id: &str) -> Self {
+        OrderRef::Text(id.to_string())
+    }
+}
+
+impl std::fmt::Display for OrderRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OrderRef::Number(n) => write!(f, "{n}"),
+            OrderRef::Text(s) => f.write_str(s),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +97,16 @@ mod tests {
         for bad in ["", "abc", &"A".repeat(32), &"g".repeat(32), &"a".repeat(33)] {
             assert_eq!(CartId::parse(bad).unwrap_err().status, 404);
         }
+    }
+
+    #[test]
+    fn order_refs_keep_their_json_shape() {
+        let n: OrderRef = serde_json::from_str("42").unwrap();
+        assert_eq!(n, OrderRef::from(42));
+        assert_eq!(serde_json::to_string(&n).unwrap(), "42");
+        let s: OrderRef = serde_json::from_str("\"ord_7f3a\"").unwrap();
+        assert_eq!(s, OrderRef::from("ord_7f3a"));
+        assert_eq!(s.to_string(), "ord_7f3a");
     }
 
     #[test]

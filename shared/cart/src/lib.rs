@@ -10,6 +10,7 @@
 mod cart;
 mod command;
 mod ids;
+pub mod object_rules;
 mod pricing;
 #[cfg(test)]
 mod proptests;
@@ -24,7 +25,7 @@ pub mod object_client;
 
 pub use cart::{Cart, CartLine, CartStatus, Totals};
 pub use command::{CartCommand, CartRequest};
-pub use ids::{cart_not_found, CartId, Sku};
+pub use ids::{cart_not_found, CartId, OrderRef, Sku};
 pub use pricing::{PriceCache, PricedSku, PRICE_CACHE_TTL_MS};
 
 pub const MAX_LINES: usize = 100;

@@ -10,7 +10,7 @@ use regions::RegionCode;
 use serde_json::{json, Map, Value};
 
 use crate::request::{AddItem, AddItemBody, CreateCartBody, NewCart, SetQuantityBody};
-use crate::{CartCommand, CartId, CartRequest, Sku, MAX_QUANTITY};
+use crate::{CartCommand, CartId, CartRequest, OrderRef, Sku, MAX_QUANTITY};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(256)
@@ -120,13 +120,19 @@ fn command() -> impl Strategy<Value = CartCommand> {
             }
         ),
         Just(CartCommand::Get),
-        Just(CartCommand::Snapshot),
+        "[ -~]{1,40}".prop_map(|key| CartCommand::BeginCheckout { key }),
+        "[ -~]{1,40}".prop_map(|key| CartCommand::AbortCheckout { key }),
         (sku.clone(), 1..=MAX_QUANTITY)
             .prop_map(|(sku, quantity)| CartCommand::Add { sku, quantity }),
         (sku.clone(), 0..=MAX_QUANTITY)
             .prop_map(|(sku, quantity)| CartCommand::Set { sku, quantity }),
         sku.prop_map(|sku| CartCommand::Remove { sku }),
-        any::<i64>().prop_map(|order_id| CartCommand::MarkCheckedOut { order_id }),
+        any::<i64>().prop_map(|id| CartCommand::MarkCheckedOut {
+            order_id: id.into()
+        }),
+        "ord_[a-z2-7]{26}".prop_map(|id| CartCommand::MarkCheckedOut {
+            order_id: OrderRef::Text(id)
+        }),
     ]
 }
 

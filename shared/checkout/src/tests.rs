@@ -193,7 +193,7 @@ fn prepare_refuses_what_the_rules_refuse() {
     assert_eq!((e.status, e.code), (422, "empty_cart"));
     let mut closed = cart.clone();
     closed
-        .apply(&CartCommand::MarkCheckedOut { order_id: 1 }, &[])
+        .apply(&CartCommand::MarkCheckedOut { order_id: 1.into() }, &[])
         .unwrap();
     let e = prepare(&req, &key(), &closed, ca, noon_in_sf(), 15).unwrap_err();
     assert_eq!((e.status, e.code), (409, "cart_already_checked_out"));
