@@ -384,3 +384,106 @@ fn delivery_requests_from_json() {
         assert_eq!((e.status, e.code), (400, "invalid_delivery"), "{bad}");
     }
 }
+
+// --- input rules: emails and address fields ---------------------------------
+
+fn email(s: &str) -> Result<String, ApiError> {
+    address::parse_email(platform::body::Field::Valid(s.to_string()))
+}
+
+#[test]
+fn emails_follow_the_whatwg_rule() {
+    for (given, stored) in [
+        ("ada@example.com", "ada@example.com"),
+        (
+            "  Ada.Lovelace+shop@Mail.Example.COM ",
+            "Ada.Lovelace+shop@mail.example.com",
+        ),
+        ("o'brien@example.ie", "o'brien@example.ie"),
+        ("x!#$%&'*+/=?^_`{|}~-@a-b.c0", "x!#$%&'*+/=?^_`{|}~-@a-b.c0"),
+    ] {
+        assert_eq!(email(given).unwrap(), stored, "{given}");
+    }
+    let long_local = format!("{}@example.com", "a".repeat(243)); // 255 characters
+    let max = format!("{}@example.com", "a".repeat(242)); // 254
+    assert!(email(&max).is_ok());
+    for bad in [
+        "\"><img@x.io",
+        "x@y.com;bcc",
+        "x@y.com;bcc=z@w.com",
+        "a b@example.com",
+        "ab@exa mple.com",
+        "\"ada\"@example.com",
+        "ada@example.com\r\nBcc: eve@example.com",
+        "ada@",
+        "@example.com",
+        "ada@@example.com",
+        "ada@example",
+        "ada@-example.com",
+        "ada@example-.com",
+        "ada@example..com",
+        "ada@.example.com",
+        "ada@example.com.",
+        "ada@exa_mple.com",
+        "ádá@example.com",
+        "ada@exämple.com",
+        "ada@[127.0.0.1]",
+        &format!("ada@{}.com", "a".repeat(64)),
+        &long_local,
+        "",
+        "   ",
+    ] {
+        let e = email(bad).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "invalid_email"), "{bad:?}");
+    }
+}
+
+#[test]
+fn address_fields_refuse_hidden_characters_and_long_values() {
+    let with = |field: &str, v: &str| {
+        let mut b = body();
+        b["shipping_address"][field] = json!(v);
+        parse(&b)
+    };
+    for hidden in [
+        "\u{202E}tS niaM 1", // right-to-left override
+        "1 Main\u{2066} St", // left-to-right isolate
+        "1 Main\u{2069} St",
+        "1\u{200B}Main St", // zero-width space
+        "1 Main\u{200D}St",
+        "1 Main\u{2060}St",
+        "\u{FEFF}1 Main St",
+        "1 Main\u{0007}St",
+        "1 Main\nSt",
+        "1 Main\u{0085}St",
+        "1 Main\u{2028}St",
+    ] {
+        for field in ["name", "line1", "line2", "city"] {
+            let e = with(field, hidden).unwrap_err();
+            assert_eq!(
+                (e.status, e.code),
+                (400, "invalid_address"),
+                "{field} {hidden:?}"
+            );
+            assert!(e.message.contains(field), "{}", e.message);
+        }
+    }
+    // Ordinary non-ASCII text is fine.
+    assert_eq!(
+        with("name", "José Ñúñez-Łukasiewicz")
+            .unwrap()
+            .shipping_address
+            .name,
+        "José Ñúñez-Łukasiewicz"
+    );
+    assert_eq!(
+        with("city", "Zürich").unwrap().shipping_address.city,
+        "Zürich"
+    );
+    for (field, max) in [("name", 100), ("line1", 100), ("line2", 100), ("city", 100)] {
+        assert!(with(field, &"é".repeat(max)).is_ok(), "{field}");
+        let e = with(field, &"é".repeat(max + 1)).unwrap_err();
+        assert_eq!(e.code, "invalid_address");
+        assert!(e.message.contains(&format!("1-{max}")), "{}", e.message);
+    }
+}
