@@ -7,11 +7,12 @@ use cart::object_client;
 use cart::{cart_not_found, Cart, CartCommand, CartRequest};
 use checkout::queries;
 use checkout::{
-    CheckoutReply, CheckoutRequest, IdempotencyKey, PlaceOrderInput, PlaceOrderOutcome,
+    CheckoutReply, CheckoutRequest, IdempotencyKey, PlaceOrderInput, PlaceOrderOutcome, Requester,
     StoredCheckout,
 };
 use chrono::{DateTime, Utc};
 use platform::respond::{self, set_header};
+use platform::secrets;
 use platform::serve::Call;
 use platform::{ApiError, Result};
 use regions::Regions;
@@ -37,16 +38,9 @@ pub async fn place(call: &mut Call) -> Result<Response> {
         // A retry of a checkout that already succeeded can fail the rules now
         // (its cart is checked out, the clock moved past its window): the
         // stored answer wins over the new refusal.
-        Err(refusal) if refusal.status < 500 => {
-            let stored: Vec<StoredCheckout> = call
-                .db
-                .read_primary(&queries::stored_checkout(&key))
-                .await?;
-            match stored.into_iter().next() {
-                Some(stored) => stored.replay(&request.fingerprint)?,
-                None => return Err(refusal),
-            }
-        }
+        Err(refusal) if refusal.status < 500 => stored_answer(call, &request, &key, now)
+            .await?
+            .ok_or(refusal)?,
         Err(e) => return Err(e),
     };
     if let Some(order_id) = reply.order_id {
@@ -63,9 +57,59 @@ async fn prepare(
     now: DateTime<Utc>,
 ) -> Result<PlaceOrderInput> {
     let region = Regions::builtin().get(&request.region)?;
+    let idempotency_secret = secrets::required(&call.env, secrets::IDEMPOTENCY)?;
+    let client_ip_hash = match call.client_ip() {
+        Some(ip) => Some(checkout::client_ip_hash(
+            &secrets::required(&call.env, secrets::CLIENT_IP)?,
+            &ip,
+        )),
+        None => None,
+    };
     let cart = load_cart(call, request).await?;
     let config = Config::from_env(&call.env);
-    checkout::prepare(request, key, &cart, region, now, config.reservation_minutes)
+    let requester = Requester {
+        idempotency_secret: &idempotency_secret,
+        client_ip_hash: client_ip_hash.as_deref(),
+    };
+    checkout::prepare(
+        request,
+        key,
+        &cart,
+        region,
+        now,
+        &config.settings,
+        requester,
+    )
+}
+
+/// The stored answer for a request the rules refused before the database,
+/// if it is a retry of a checkout that went through (same cart, key and
+/// fingerprint); 422 if the key was used for another request on this cart;
+/// `None` if the key is unknown (or expired) or the request cannot be
+/// fingerprinted (an unknown region, a failed age check), so the caller
+/// answers with the refusal.
+async fn stored_answer(
+    call: &Call,
+    request: &CheckoutRequest,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+) -> Result<Option<CheckoutReply>> {
+    let Ok(region) = Regions::builtin().get(&request.region) else {
+        return Ok(None);
+    };
+    let secret = secrets::required(&call.env, secrets::IDEMPOTENCY)?;
+    let Ok(fingerprint) = checkout::retry_fingerprint(request, region, now, &secret) else {
+        return Ok(None);
+    };
+    let stored: Vec<StoredCheckout> = call
+        .db
+        .read_primary(&queries::stored_checkout(&request.cart_id, key))
+        .await?;
+    stored
+        .into_iter()
+        .next()
+        .map(|s| s.replay(&fingerprint, &request.legacy_fingerprint))
+        .transpose()
 }
 
 async fn load_cart(call: &Call, request: &CheckoutRequest) -> Result<Cart> {
