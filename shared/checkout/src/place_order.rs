@@ -137,7 +137,8 @@ impl FromRow for PlaceOrderOutcome {
 pub struct CheckoutReply {
     pub status: u16,
     pub replayed: bool,
-    /// The order's internal id (for the cart's object), never sent.
+    /// The order's internal id (for the cart's object), never sent; `None`
+    /// for a replay of a record that held the whole answer.
     pub order_id: Option<i64>,
     pub body: String,
 }
@@ -188,34 +189,24 @@ impl CheckoutReply {
     }
 
     /// A stored record answered again. Keys stored before records were data
-    /// held the whole answer: those are replayed as they are, except that
-    /// their `order_id` becomes the public id the reader added.
+    /// held the whole answer: those are replayed as they are (the reader,
+    /// `checkout_record()`, has put the public id in their `order_id`).
     pub fn from_stored(status: u16, stored: Value) -> Result<Self, ApiError> {
         if stored.get("summary").is_some() {
             let placed: PlacedOrder = serde_json::from_value(stored)
                 .map_err(|e| ApiError::internal(format!("stored checkout: {e}")))?;
             return CheckoutReply::from_placed(&placed, status, true);
         }
-        let Value::Object(mut answer) = stored else {
-            return Err(ApiError::internal("stored checkout is not an object"));
-        };
-        let order_id = answer.get("order_id").and_then(Value::as_i64);
-        match answer.remove("public_id") {
-            Some(public @ Value::String(_)) => {
-                answer.insert("order_id".into(), public);
-            }
-            _ if order_id.is_some() => {
-                return Err(ApiError::internal(format!(
-                    "stored order {order_id:?} has no public id"
-                )))
-            }
-            _ => {}
+        if !stored.get("order_id").is_some_and(Value::is_string) {
+            return Err(ApiError::internal(
+                "stored answer without a public order id",
+            ));
         }
         Ok(CheckoutReply {
             status,
             replayed: true,
-            order_id,
-            body: Value::Object(answer).to_string(),
+            order_id: None,
+            body: stored.to_string(),
         })
     }
 }

@@ -23,12 +23,12 @@ pub const RELEASE_BATCH: u64 = 1000;
 pub const RELEASE_MAX_BATCHES_PER_RUN: usize = 50;
 
 /// The scheduled job's statement: gives back the stock of up to
-/// `RELEASE_BATCH` expired reservations, oldest first. One row, `released`.
+/// `RELEASE_BATCH` expired reservations, oldest first. One row, `count`.
 pub fn release_expired() -> Statement {
     let mut s = Statement::new();
     let batch = s.bind(RELEASE_BATCH.to_string());
     s.push_sql(&format!(
-        "SELECT release_expired_reservations({batch}::int)::text AS released"
+        "SELECT release_expired_reservations({batch}::int)::text AS count"
     ));
     s
 }
@@ -53,7 +53,7 @@ pub const KEY_EXPIRY_MAX_BATCHES_PER_RUN: usize = 50;
 
 /// Deletes up to `KEY_EXPIRY_BATCH` checkout keys older than
 /// `IDEMPOTENCY_KEY_TTL_HOURS`, oldest first, skipping any a checkout holds
-/// locked. One row, `deleted`.
+/// locked. One row, `count`.
 pub fn expire_idempotency_keys() -> Statement {
     let mut s = Statement::new();
     let hours = s.bind(IDEMPOTENCY_KEY_TTL_HOURS.to_string());
@@ -67,7 +67,7 @@ pub fn expire_idempotency_keys() -> Statement {
              DELETE FROM idempotency_keys k USING due \
               WHERE k.scope = due.scope AND k.cart_id = due.cart_id AND k.key = due.key \
              RETURNING 1) \
-         SELECT count(*)::text AS deleted FROM gone"
+         SELECT count(*)::text AS count FROM gone"
     ));
     s
 }
