@@ -1,28 +1,25 @@
 //! The checkout worker's settings, read once per request from its bindings.
 
-use checkout::{reservation_minutes, DEFAULT_RESERVATION_MINUTES};
+use checkout::Settings;
 use worker::Env;
 
-/// `[vars]` in functions/checkout/wrangler.toml.
-const RESERVATION_MINUTES: &str = "RESERVATION_MINUTES";
-
+/// `[vars]` in functions/checkout/wrangler.toml: RESERVATION_MINUTES,
+/// MAX_UNITS_PER_SKU, MAX_PENDING_ORDERS_PER_EMAIL, MAX_PENDING_ORDERS_PER_CLIENT
+/// (names, defaults and ranges: `checkout::Settings`).
 pub struct Config {
-    /// How long a checkout's stock stays reserved while payment is pending.
-    pub reservation_minutes: u32,
+    pub settings: Settings,
 }
 
 impl Config {
     pub fn from_env(env: &Env) -> Config {
-        let setting = env.var(RESERVATION_MINUTES).ok().map(|v| v.to_string());
-        let reservation_minutes = reservation_minutes(setting.as_deref()).unwrap_or_else(|e| {
+        let (settings, errors) =
+            Settings::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
+        for e in errors {
             platform::Log::new("config").error(
                 "config_invalid",
-                serde_json::json!({"detail": e, "using": DEFAULT_RESERVATION_MINUTES}),
+                serde_json::json!({"detail": e, "using": "the default"}),
             );
-            DEFAULT_RESERVATION_MINUTES
-        });
-        Config {
-            reservation_minutes,
         }
+        Config { settings }
     }
 }

@@ -3,17 +3,20 @@
 //!   POST /checkout  (Idempotency-Key required)
 //!     {cart_id, email, shipping_address{...}, region, date_of_birth?,
 //!      delivery: "asap" | {window_start}}
-//!     -> 201 {order_id, status: "pending_payment", totals, delivery,
+//!     -> 201 {order_id: "ord_...", status: "pending_payment", totals, delivery,
 //!             reservation_expires_at, ...}
 //!
 //! Events: a cron (every minute, wrangler.toml) releases expired stock
-//! reservations. Dev builds only (cargo feature `dev`, which scripts/dev uses
-//! and scripts/deploy never does): `POST /checkout/__dev/scheduled` runs that
-//! same job on demand, because local tests cannot fire a cron of a worker
-//! that is not the first in `wrangler dev`.
+//! reservations and deletes idempotency keys older than 24 hours. Dev builds
+//! only (cargo feature `dev`, which scripts/dev uses and scripts/deploy never
+//! does): `POST /checkout/__dev/scheduled` runs those same jobs on demand,
+//! because local tests cannot fire a cron of a worker that is not the first
+//! in `wrangler dev`.
 //!
 //! Bindings: DB / DB_REPLICA, CART_OBJECTS (the cart worker's objects),
-//! RESERVATION_MINUTES (config.rs).
+//! RESERVATION_MINUTES, MAX_UNITS_PER_SKU, MAX_PENDING_ORDERS_PER_EMAIL,
+//! MAX_PENDING_ORDERS_PER_CLIENT (config.rs); secrets IDEMPOTENCY_SECRET and
+//! CLIENT_IP_SECRET (platform::secrets).
 
 use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;

@@ -4,14 +4,15 @@
 //! retry with the same key returns the stored answer.
 
 use cart::object_client;
-use cart::{cart_not_found, Cart, CartCommand, CartRequest};
+use cart::{cart_not_found, Cart, CartCommand, CartRequest, OrderRef};
 use checkout::queries;
 use checkout::{
-    CheckoutReply, CheckoutRequest, IdempotencyKey, PlaceOrderInput, PlaceOrderOutcome,
+    CheckoutReply, CheckoutRequest, IdempotencyKey, PlaceOrderInput, PlaceOrderOutcome, Requester,
     StoredCheckout,
 };
 use chrono::{DateTime, Utc};
 use platform::respond::{self, set_header};
+use platform::secrets;
 use platform::serve::Call;
 use platform::{ApiError, Result};
 use regions::Regions;
@@ -47,18 +48,18 @@ pub async fn place(call: &mut Call) -> Result<Response> {
         // (its cart is checked out, the clock moved past its window): the
         // stored answer wins over the new refusal.
         Err(refusal) if refusal.status < 500 => {
-            let stored: Vec<StoredCheckout> = call
-                .db
-                .read_primary(&queries::stored_checkout(&key))
-                .await?;
-            match stored.into_iter().next() {
-                Some(stored) => stored.replay(&request.fingerprint)?,
-                None => return Err(abort_checkout(call, &request, &key, frozen_at, refusal).await),
+            match stored_answer(call, &request, &key, now).await {
+                Ok(Some(reply)) => reply,
+                // Nothing was placed by this request: the cart thaws.
+                Ok(None) => {
+                    return Err(abort_checkout(call, &request, &key, frozen_at, refusal).await)
+                }
+                Err(e) => return Err(abort_checkout(call, &request, &key, frozen_at, e).await),
             }
         }
         Err(e) => return Err(e),
     };
-    if let Some(order_id) = reply.order_id {
+    if let Some(order_id) = reply.order_id.clone() {
         close_cart(call, &request, order_id, frozen_at).await;
     }
     Ok(answer(&reply))
@@ -73,10 +74,60 @@ async fn prepare(
     frozen_at: &mut Option<u64>,
 ) -> Result<PlaceOrderInput> {
     let region = Regions::builtin().get(&request.region)?;
+    let idempotency_secret = secrets::required(&call.env, secrets::IDEMPOTENCY)?;
+    let client_ip_hash = match call.client_ip() {
+        Some(ip) => Some(checkout::client_ip_hash(
+            &secrets::required(&call.env, secrets::CLIENT_IP)?,
+            &ip,
+        )),
+        None => None,
+    };
     let cart = begin_checkout(call, request, key).await?;
     *frozen_at = Some(cart.version);
     let config = Config::from_env(&call.env);
-    checkout::prepare(request, key, &cart, region, now, config.reservation_minutes)
+    let requester = Requester {
+        idempotency_secret: &idempotency_secret,
+        client_ip_hash: client_ip_hash.as_deref(),
+    };
+    checkout::prepare(
+        request,
+        key,
+        &cart,
+        region,
+        now,
+        &config.settings,
+        requester,
+    )
+}
+
+/// The stored answer for a request the rules refused before the database,
+/// if it is a retry of a checkout that went through (same cart, key and
+/// fingerprint); 422 if the key was used for another request on this cart;
+/// `None` if the key is unknown (or expired) or the request cannot be
+/// fingerprinted (an unknown region, a failed age check), so the caller
+/// answers with the refusal.
+async fn stored_answer(
+    call: &Call,
+    request: &CheckoutRequest,
+    key: &IdempotencyKey,
+    now: DateTime<Utc>,
+) -> Result<Option<CheckoutReply>> {
+    let Ok(region) = Regions::builtin().get(&request.region) else {
+        return Ok(None);
+    };
+    let secret = secrets::required(&call.env, secrets::IDEMPOTENCY)?;
+    let Ok(fingerprint) = checkout::retry_fingerprint(request, region, now, &secret) else {
+        return Ok(None);
+    };
+    let stored: Vec<StoredCheckout> = call
+        .db
+        .read_primary(&queries::stored_checkout(&request.cart_id, key))
+        .await?;
+    stored
+        .into_iter()
+        .next()
+        .map(|s| s.replay(&fingerprint, &request.legacy_fingerprint))
+        .transpose()
 }
 
 // The cart's side of a checkout (cart::object_rules): `begin_checkout`
@@ -158,11 +209,16 @@ async fn abort_checkout(
 /// not closed as if the order held it. The database already refuses a second
 /// order for this cart, so a failure here is logged, not fatal. The log
 /// names the order: a cart id is the guest's key to the cart.
-async fn close_cart(call: &Call, request: &CheckoutRequest, order_id: i64, frozen_at: Option<u64>) {
+async fn close_cart(
+    call: &Call,
+    request: &CheckoutRequest,
+    order_id: String,
+    frozen_at: Option<u64>,
+) {
     let close = CartRequest {
         cart_id: request.cart_id.clone(),
         command: CartCommand::MarkCheckedOut {
-            order_id: order_id.into(),
+            order_id: OrderRef::Text(order_id.clone()),
         },
         if_match: frozen_at.map(|version| format!("\"{version}\"")),
     };

@@ -3,13 +3,15 @@
 -- migrations/0003_checkout.sql, which stays as it was.
 --
 -- Input: `PlaceOrderInput` (shared/checkout/src/place_order.rs) as jsonb:
---   {idempotency_key, fingerprint, store_id, email, shipping_address,
+--   {idempotency_key, fingerprint, legacy_fingerprint, client_ip_hash | null,
+--    max_pending_orders_per_email, max_pending_orders_per_client,
+--    tax_rate, minor_digits, store_id, email, shipping_address,
 --    age: {minimum_age, verified_at} | null, reservation_minutes,
 --    order: {cart_id, region, currency, lines: [{line_no, sku, name, quantity,
 --            unit_price, line_total}], totals: {subtotal, tax, total},
 --            delivery: {window_start, window_end, rescheduled}, age_verification}}
 -- Output: `PlaceOrderOutcome`, data only; Rust builds the HTTP answer:
---   {"placed": {"order_id", "reservation_expires_at", "summary"}}
+--   {"placed": {"order_id", "public_id", "reservation_expires_at", "summary"}}
 --   {"replayed": {"status", "stored": <what "placed" stored>}}
 --   {"refused": {"code", "details": {"message", ...}}}
 --
@@ -17,17 +19,34 @@
 -- (ours: "refused, roll back"), which rolls back every write of the block
 -- and is returned as data.
 -- Concurrency:
---   * the same idempotency key: the second INSERT waits on the key's unique
---     index until the first transaction ends, then replays its record;
+--   * the same idempotency key on the same cart: the second INSERT waits on
+--     the key's unique index until the first transaction ends, then replays
+--     its record;
 --   * the same stock: inventory rows are locked (FOR UPDATE) in one global
 --     order, variant then warehouse, so two checkouts never deadlock, and the
 --     availability read after the lock is the truth until commit. No advisory
---     locks (Hyperdrive pools in transaction mode).
+--     locks (Hyperdrive pools in transaction mode). Variant rows are read
+--     under FOR SHARE (id order), so a price cannot change between the check
+--     and the commit;
+--   * the pending-order caps are counts of committed orders: checkouts that
+--     run at the same moment for one email (or client) each see the others'
+--     orders as not yet there, so N simultaneous ones may all pass and the cap
+--     can be exceeded by up to N-1 (each needs its own cart). Making it exact
+--     would need a locked counter row per email and client, written by every
+--     checkout and by the expiry job: not worth it for a cap against hoarding.
 -- Stock is `store_sellable_stock(store)` (shared/catalog/sql/sellable_stock.sql).
 CREATE OR REPLACE FUNCTION place_order(p jsonb) RETURNS jsonb LANGUAGE plpgsql AS $$
 DECLARE
     store        bigint := (p->>'store_id')::bigint;
     o            jsonb := p->'order';
+    cart         text := p#>>'{order,cart_id}';
+    rate         numeric := (p->>'tax_rate')::numeric;
+    digits       int := (p->>'minor_digits')::int;
+    subtotal     numeric := (p#>>'{order,totals,subtotal}')::numeric;
+    tax          numeric := (p#>>'{order,totals,tax}')::numeric;
+    total        numeric := (p#>>'{order,totals,total}')::numeric;
+    lines_sum    numeric;
+    new_public   text;
     expires      timestamptz := date_trunc('second', now())
                                 + make_interval(mins => (p->>'reservation_minutes')::int);
     stored       idempotency_keys%ROWTYPE;
@@ -42,22 +61,96 @@ DECLARE
     err_detail   text;
 BEGIN
     BEGIN
-        -- 1. Claim the idempotency key, or replay what it already produced.
-        INSERT INTO idempotency_keys (scope, key, fingerprint, status, response)
-        VALUES ('checkout', p->>'idempotency_key', p->>'fingerprint', 0, '{}')
+        -- 0. The amounts Rust computed must add up: each line is quantity x
+        --    unit price, the subtotal their sum, the tax the subtotal x the
+        --    rate rounded half up to the currency's minor unit (round() on a
+        --    non-negative numeric), the total subtotal + tax. Otherwise it is
+        --    our bug: refused (Rust answers 500 and logs it), nothing written.
+        SELECT l.line_no, l.quantity, l.unit_price, l.line_total INTO bad
+          FROM jsonb_to_recordset(o->'lines')
+               AS l(line_no int, quantity int, unit_price numeric, line_total numeric)
+         WHERE l.line_total IS DISTINCT FROM l.quantity * l.unit_price
+         LIMIT 1;
+        IF FOUND THEN
+            RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'totals_mismatch',
+                DETAIL = jsonb_build_object('message', 'a line total is not quantity x unit price',
+                                            'line_no', bad.line_no)::text;
+        END IF;
+        SELECT sum(l.line_total) INTO lines_sum
+          FROM jsonb_to_recordset(o->'lines') AS l(line_total numeric);
+        IF subtotal IS DISTINCT FROM lines_sum
+           OR rate IS NULL OR digits IS NULL
+           OR tax IS DISTINCT FROM round(subtotal * rate, digits)
+           OR total IS DISTINCT FROM subtotal + tax THEN
+            RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'totals_mismatch',
+                DETAIL = jsonb_build_object(
+                    'message', 'the totals do not add up',
+                    'subtotal', subtotal, 'lines', lines_sum, 'tax', tax,
+                    'expected_tax', round(subtotal * rate, digits), 'total', total)::text;
+        END IF;
+
+        -- 1. Claim the idempotency key (scoped to the cart: the same key on
+        --    two carts is two checkouts), or replay what it already produced.
+        --    Keys stored before migration 0005 have the legacy fingerprint.
+        INSERT INTO idempotency_keys (scope, cart_id, key, fingerprint, status, response)
+        VALUES ('checkout', cart, p->>'idempotency_key', p->>'fingerprint', 0, '{}')
         ON CONFLICT DO NOTHING;
         IF NOT FOUND THEN
             SELECT * INTO stored FROM idempotency_keys
-             WHERE scope = 'checkout' AND key = p->>'idempotency_key';
-            IF stored.fingerprint <> p->>'fingerprint' THEN
+             WHERE scope = 'checkout' AND cart_id = cart AND key = p->>'idempotency_key';
+            IF NOT FOUND THEN
+                -- The key expired (24 h) between the two statements: as for
+                -- any retry after that, the cart is checked out.
+                RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'cart_already_checked_out',
+                    DETAIL = '{"message": "this cart has already been checked out"}';
+            END IF;
+            IF stored.fingerprint IS DISTINCT FROM p->>'fingerprint'
+               AND stored.fingerprint IS DISTINCT FROM p->>'legacy_fingerprint' THEN
                 RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'idempotency_key_reused',
                     DETAIL = '{"message": "this Idempotency-Key was used with a different request body"}';
             END IF;
             RETURN jsonb_build_object('replayed', jsonb_build_object(
-                'status', stored.status, 'stored', stored.response));
+                'status', stored.status, 'stored', checkout_record(stored.response)));
         END IF;
 
-        -- 2. Every line must still exist at the price the shopper was shown.
+        -- 2. Caps against holding stock hostage: unpaid orders whose
+        --    reservation still runs, per email (case-insensitive) and per
+        --    client address (hashed). Partial indexes orders_pending_email /
+        --    orders_pending_client (migration 0005); each count stops at the cap.
+        IF (SELECT count(*) FROM (
+                SELECT 1 FROM orders
+                 WHERE status = 'pending_payment' AND lower(email) = lower(p->>'email')
+                   AND reservation_expires_at > now()
+                 LIMIT (p->>'max_pending_orders_per_email')::int) n)
+           >= (p->>'max_pending_orders_per_email')::int THEN
+            RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'too_many_pending_orders',
+                DETAIL = jsonb_build_object(
+                    'message', format('this email already has %s unpaid orders holding stock; pay or wait for one to expire',
+                                      p->>'max_pending_orders_per_email'),
+                    'limit', 'email',
+                    'max_pending_orders', (p->>'max_pending_orders_per_email')::int)::text;
+        END IF;
+        IF p->>'client_ip_hash' IS NOT NULL AND (SELECT count(*) FROM (
+                SELECT 1 FROM orders
+                 WHERE status = 'pending_payment' AND client_ip_hash = p->>'client_ip_hash'
+                   AND reservation_expires_at > now()
+                 LIMIT (p->>'max_pending_orders_per_client')::int) n)
+           >= (p->>'max_pending_orders_per_client')::int THEN
+            RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'too_many_pending_orders',
+                DETAIL = jsonb_build_object(
+                    'message', format('this client already has %s unpaid orders holding stock; pay or wait for one to expire',
+                                      p->>'max_pending_orders_per_client'),
+                    'limit', 'client',
+                    'max_pending_orders', (p->>'max_pending_orders_per_client')::int)::text;
+        END IF;
+
+        -- 3. Every line must still exist at the price the shopper was shown,
+        --    read under a share lock (variants in id order) so the price
+        --    cannot change before the commit.
+        PERFORM 1 FROM variants v
+         WHERE v.sku IN (SELECT l->>'sku' FROM jsonb_array_elements(o->'lines') l)
+         ORDER BY v.id
+           FOR SHARE;
         SELECT l.sku, v.id AS variant_id, v.price, v.currency, l.unit_price INTO bad
           FROM jsonb_to_recordset(o->'lines') AS l(sku text, unit_price numeric)
           LEFT JOIN variants v ON v.sku = l.sku
@@ -75,20 +168,20 @@ BEGIN
                     'sku', bad.sku, 'price', bad.price::text)::text;
         END IF;
 
-        -- 3. The order and its lines. orders.cart_id is unique: a cart that
+        -- 4. The order and its lines. orders.cart_id is unique: a cart that
         --    already became an order fails here (unique_violation below).
         INSERT INTO orders (store_id, status, currency, total, email, cart_id, region_code,
                             subtotal, tax, shipping_address, delivery_window_start,
                             delivery_window_end, age_verified_at, age_minimum,
-                            reservation_expires_at)
-        VALUES (store, 'pending_payment', o->>'currency', (o#>>'{totals,total}')::numeric,
-                p->>'email', o->>'cart_id', o->>'region', (o#>>'{totals,subtotal}')::numeric,
-                (o#>>'{totals,tax}')::numeric, p->'shipping_address',
+                            reservation_expires_at, tax_rate, client_ip_hash)
+        VALUES (store, 'pending_payment', o->>'currency', total,
+                p->>'email', cart, o->>'region', subtotal,
+                tax, p->'shipping_address',
                 (o#>>'{delivery,window_start}')::timestamptz,
                 (o#>>'{delivery,window_end}')::timestamptz,
                 (p#>>'{age,verified_at}')::timestamptz, (p#>>'{age,minimum_age}')::smallint,
-                expires)
-        RETURNING id INTO new_order;
+                expires, rate, p->>'client_ip_hash')
+        RETURNING id, public_id INTO new_order, new_public;
 
         INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, quantity,
                                  unit_price, line_total)
@@ -100,7 +193,7 @@ BEGIN
         INSERT INTO order_status_history (order_id, from_status, to_status, reason)
         VALUES (new_order, NULL, 'pending_payment', 'checkout');
 
-        -- 4. Lock the store's stock of every line, in the global lock order.
+        -- 5. Lock the store's stock of every line, in the global lock order.
         PERFORM 1
            FROM inventory_levels il
           WHERE (il.variant_id, il.warehouse_id) IN
@@ -110,7 +203,7 @@ BEGIN
           ORDER BY il.variant_id, il.warehouse_id
             FOR UPDATE;
 
-        -- 5. Whole lines first, from as few warehouses as possible: repeatedly
+        -- 6. Whole lines first, from as few warehouses as possible: repeatedly
         --    take the warehouse that can fill the most still-open lines entirely
         --    (ties: more stock, then the lower id) and reserve those lines there.
         LOOP
@@ -146,7 +239,7 @@ BEGIN
             SELECT new_order, variant_id, pick, quantity, expires FROM held;
         END LOOP;
 
-        -- 6. A line no single warehouse can fill is split: warehouses this
+        -- 7. A line no single warehouse can fill is split: warehouses this
         --    order already uses first, then the ones with the most stock.
         FOR line IN
             SELECT ol.variant_id, ol.sku, ol.quantity
@@ -181,13 +274,14 @@ BEGIN
             END IF;
         END LOOP;
 
-        -- 7. The record a retry with this key gets back (`PlacedOrder`).
+        -- 8. The record a retry with this key gets back (`PlacedOrder`).
         placed := jsonb_build_object(
             'order_id', new_order,
+            'public_id', new_public,
             'reservation_expires_at', to_char(expires AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             'summary', o);
         UPDATE idempotency_keys SET status = 201, response = placed
-         WHERE scope = 'checkout' AND key = p->>'idempotency_key';
+         WHERE scope = 'checkout' AND cart_id = cart AND key = p->>'idempotency_key';
         RETURN jsonb_build_object('placed', placed);
     EXCEPTION
         WHEN SQLSTATE 'ES001' THEN

@@ -44,17 +44,24 @@ pub fn invalid_address(why: &str) -> ApiError {
     ApiError::bad_request("invalid_address", format!("shipping_address: {why}"))
 }
 
+/// Longest value of each address field, in characters (Unicode scalar
+/// values), once trimmed. `state` and `country` are codes, checked apart.
+pub const NAME_MAX_CHARS: usize = 100;
+pub const LINE_MAX_CHARS: usize = 100;
+pub const CITY_MAX_CHARS: usize = 100;
+pub const POSTAL_CODE_MAX_CHARS: usize = 16;
+
 impl TryFrom<AddressBody> for ShippingAddress {
     type Error = ApiError;
     fn try_from(body: AddressBody) -> Result<Self, ApiError> {
         let address = ShippingAddress {
-            name: text("name", body.name)?,
-            line1: text("line1", body.line1)?,
-            line2: optional_text("line2", body.line2)?,
-            city: text("city", body.city)?,
-            state: text("state", body.state)?,
-            postal_code: text("postal_code", body.postal_code)?,
-            country: text("country", body.country)?,
+            name: text("name", body.name, NAME_MAX_CHARS)?,
+            line1: text("line1", body.line1, LINE_MAX_CHARS)?,
+            line2: optional_text("line2", body.line2, LINE_MAX_CHARS)?,
+            city: text("city", body.city, CITY_MAX_CHARS)?,
+            state: text("state", body.state, LINE_MAX_CHARS)?,
+            postal_code: text("postal_code", body.postal_code, POSTAL_CODE_MAX_CHARS)?,
+            country: text("country", body.country, LINE_MAX_CHARS)?,
         };
         if !(address.country.len() == 2 && address.country.bytes().all(|b| b.is_ascii_uppercase()))
         {
@@ -81,25 +88,50 @@ impl TryFrom<AddressBody> for ShippingAddress {
     }
 }
 
-/// A required line: 1-200 printable characters once trimmed.
-fn text(name: &str, field: Field<String>) -> Result<String, ApiError> {
-    optional_text(name, field)?
+/// A required field: 1 to `max` characters once trimmed, none of them hidden
+/// (see `is_hidden`).
+fn text(name: &str, field: Field<String>, max: usize) -> Result<String, ApiError> {
+    optional_text(name, field, max)?
         .ok_or_else(|| invalid_address(&format!("{name} is required and must be a string")))
 }
 
-fn optional_text(name: &str, field: Field<String>) -> Result<Option<String>, ApiError> {
+fn optional_text(name: &str, field: Field<String>, max: usize) -> Result<Option<String>, ApiError> {
     let bad_type = || invalid_address(&format!("{name} is required and must be a string"));
     let Some(s) = field.optional(bad_type)? else {
         return Ok(None);
     };
     let s = s.trim();
-    if s.is_empty() || s.chars().count() > 200 || s.chars().any(char::is_control) {
-        Err(invalid_address(&format!(
-            "{name} must be 1-200 printable characters"
-        )))
-    } else {
-        Ok(Some(s.to_string()))
+    if s.is_empty() || s.chars().count() > max {
+        return Err(invalid_address(&format!(
+            "{name} must be 1-{max} characters"
+        )));
     }
+    if s.chars().any(is_hidden) {
+        return Err(invalid_address(&format!(
+            "{name} must not contain control, line-break, bidirectional-control or zero-width characters"
+        )));
+    }
+    Ok(Some(s.to_string()))
+}
+
+/// Characters that make text show other than it reads, or break the line it
+/// is printed on (a label, a packing slip, an admin screen): control
+/// characters (C0, DEL, C1), line and paragraph separators, the bidirectional
+/// marks, embeddings, overrides and isolates (U+061C, U+200E-U+200F,
+/// U+202A-U+202E, U+2066-U+2069) and the zero-width ones (U+200B-U+200D,
+/// U+2060, U+FEFF).
+pub fn is_hidden(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061C}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{2029}'
+                | '\u{202A}'..='\u{202E}'
+                | '\u{2060}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{FEFF}'
+        )
 }
 
 fn is_us_zip(s: &str) -> bool {
@@ -112,28 +144,52 @@ fn is_us_zip(s: &str) -> bool {
     }
 }
 
-/// An email address, trimmed; 400 `invalid_email` unless it looks like
-/// name@example.com. (Deliverability is the mail's problem, not ours.)
+/// Longest email address accepted, in bytes (all ASCII), once trimmed.
+pub const EMAIL_MAX_LEN: usize = 254;
+
+/// An email address: trimmed, at most 254 characters, a WHATWG "valid email
+/// address" (<https://html.spec.whatwg.org/#valid-e-mail-address>: a local
+/// part of letters, digits and ``.!#$%&'*+/=?^_`{|}~-``, an `@`, then
+/// dot-separated labels of letters, digits and inner hyphens, 1-63 each)
+/// whose domain has at least two labels (mail to a dotless domain does not
+/// leave the building). The domain is lower-cased; the local part is kept as
+/// sent. Anything else is 400 `invalid_email`. (Deliverability is the mail's
+/// problem, not ours.)
 pub fn parse_email(field: Field<String>) -> Result<String, ApiError> {
-    let bad = || {
+    let bad = |why: &str| {
         ApiError::bad_request(
             "invalid_email",
-            "email must be an address like name@example.com",
+            format!("email must be an address like name@example.com: {why}"),
         )
     };
-    let raw = field.required(bad)?;
+    let raw = field.required(|| bad("it is required and must be a string"))?;
     let s = raw.trim();
-    let (local, domain) = s.split_once('@').ok_or_else(bad)?;
-    let ok = (3..=254).contains(&s.len())
-        && !local.is_empty()
-        && domain.contains('.')
-        && !domain.starts_with('.')
-        && !domain.ends_with('.')
-        && !domain.contains('@')
-        && s.chars().all(|c| c.is_ascii_graphic());
-    if ok {
-        Ok(s.to_string())
-    } else {
-        Err(bad())
+    if s.len() > EMAIL_MAX_LEN {
+        return Err(bad("at most 254 characters"));
     }
+    let Some((local, domain)) = s.split_once('@') else {
+        return Err(bad("it has no @"));
+    };
+    let local_ok = !local.is_empty()
+        && local
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b));
+    if !local_ok {
+        return Err(bad(
+            "the part before @ may hold only letters, digits and .!#$%&'*+/=?^_`{|}~-",
+        ));
+    }
+    let label_ok = |l: &str| {
+        let b = l.as_bytes();
+        (1..=63).contains(&b.len())
+            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+            && b[0] != b'-'
+            && b[b.len() - 1] != b'-'
+    };
+    if !(domain.contains('.') && domain.split('.').all(label_ok)) {
+        return Err(bad(
+            "the domain must be labels of letters, digits and inner hyphens, such as example.com",
+        ));
+    }
+    Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }

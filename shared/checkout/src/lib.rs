@@ -7,37 +7,31 @@
 //! reaches the primary and never writes anything.
 
 mod address;
+mod fingerprint;
 mod place_order;
 mod prepare;
 #[cfg(test)]
 mod proptests;
 pub mod queries;
 mod request;
+mod settings;
 #[cfg(test)]
 mod tests;
 
 pub use address::ShippingAddress;
+pub use fingerprint::{client_ip_hash, fingerprint, retry_fingerprint, AgeResult};
 pub use place_order::{
     key_reused, CheckoutReply, OrderSummary, PlaceOrderInput, PlaceOrderOutcome, PlacedOrder,
     StoredCheckout,
 };
-pub use prepare::prepare;
+pub use prepare::{prepare, Requester};
 pub use request::{CheckoutRequest, IdempotencyKey};
+pub use settings::{
+    reservation_minutes, Settings, DEFAULT_MAX_PENDING_ORDERS_PER_CLIENT,
+    DEFAULT_MAX_PENDING_ORDERS_PER_EMAIL, DEFAULT_MAX_UNITS_PER_SKU, DEFAULT_RESERVATION_MINUTES,
+};
 
-/// How long reserved stock waits for payment before the scheduled job gives
-/// it back, unless the checkout worker's `RESERVATION_MINUTES` says otherwise.
-pub const DEFAULT_RESERVATION_MINUTES: u32 = 15;
-
-/// The `RESERVATION_MINUTES` setting: 1 minute to 1 day; anything else is a
-/// deployment mistake, reported, and the default is used.
-pub fn reservation_minutes(setting: Option<&str>) -> Result<u32, String> {
-    match setting {
-        None => Ok(DEFAULT_RESERVATION_MINUTES),
-        Some(v) => v
-            .trim()
-            .parse::<u32>()
-            .ok()
-            .filter(|m| (1..=1440).contains(m))
-            .ok_or_else(|| format!("RESERVATION_MINUTES={v:?} is not 1-1440")),
-    }
-}
+/// How long an idempotency key is kept: after this a retry with the same key
+/// is a new request (and, its cart being checked out, gets `409
+/// cart_already_checked_out`). Checkout's cron deletes older keys.
+pub const IDEMPOTENCY_KEY_TTL_HOURS: u32 = 24;

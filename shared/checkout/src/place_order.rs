@@ -20,7 +20,18 @@ use crate::request::IdempotencyKey;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlaceOrderInput {
     pub idempotency_key: IdempotencyKey,
+    /// `checkout::fingerprint`: stored with the key.
     pub fingerprint: String,
+    /// Only compared with keys stored before migration 0005; never stored.
+    pub legacy_fingerprint: String,
+    /// Hashed client address, stored with the order to count its pending ones.
+    pub client_ip_hash: Option<String>,
+    pub max_pending_orders_per_email: u32,
+    pub max_pending_orders_per_client: u32,
+    /// The region's sales tax rate and the currency's minor digits:
+    /// `place_order` recomputes the tax with them and stores the rate.
+    pub tax_rate: Decimal,
+    pub minor_digits: u32,
     pub store_id: i64,
     pub email: String,
     pub shipping_address: ShippingAddress,
@@ -84,7 +95,13 @@ pub struct AgeVerification {
 /// A placed order: what `place_order` stores with the key and returns.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlacedOrder {
+    /// The row's bigint id: ours, never shown to clients.
     pub order_id: i64,
+    /// `orders.public_id` (`ord_` + 26 base32 characters), the id clients
+    /// see. Records stored before migration 0005 lack it; `place_order` and
+    /// `queries::stored_checkout` add it from the order when they read one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_id: Option<String>,
     pub reservation_expires_at: String,
     pub summary: OrderSummary,
 }
@@ -120,14 +137,15 @@ impl FromRow for PlaceOrderOutcome {
 pub struct CheckoutReply {
     pub status: u16,
     pub replayed: bool,
-    pub order_id: Option<i64>,
+    /// The order's public id (`ord_...`), which the cart's object records.
+    pub order_id: Option<String>,
     pub body: String,
 }
 
 /// The answer's shape: the order id and state, then the summary's fields.
 #[derive(Serialize)]
 struct Answer<'a> {
-    order_id: i64,
+    order_id: &'a str,
     status: &'static str,
     reservation_expires_at: &'a str,
     cart_id: &'a CartId,
@@ -140,10 +158,17 @@ struct Answer<'a> {
 }
 
 impl CheckoutReply {
-    pub fn from_placed(placed: &PlacedOrder, status: u16, replayed: bool) -> Self {
+    pub fn from_placed(
+        placed: &PlacedOrder,
+        status: u16,
+        replayed: bool,
+    ) -> Result<Self, ApiError> {
         let summary = &placed.summary;
+        let public_id = placed.public_id.as_deref().ok_or_else(|| {
+            ApiError::internal(format!("order {} has no public id", placed.order_id))
+        })?;
         let answer = Answer {
-            order_id: placed.order_id,
+            order_id: public_id,
             status: "pending_payment",
             reservation_expires_at: &placed.reservation_expires_at,
             cart_id: &summary.cart_id,
@@ -154,26 +179,32 @@ impl CheckoutReply {
             delivery: &summary.delivery,
             age_verification: &summary.age_verification,
         };
-        CheckoutReply {
+        Ok(CheckoutReply {
             status,
             replayed,
-            order_id: Some(placed.order_id),
+            order_id: Some(public_id.to_string()),
             body: serde_json::to_string(&answer).expect("plain data serializes"),
-        }
+        })
     }
 
     /// A stored record answered again. Keys stored before records were data
-    /// held the whole answer: those are replayed as they are.
+    /// held the whole answer: those are replayed as they are (the reader,
+    /// `checkout_record()`, has put the public id in their `order_id`).
     pub fn from_stored(status: u16, stored: Value) -> Result<Self, ApiError> {
         if stored.get("summary").is_some() {
             let placed: PlacedOrder = serde_json::from_value(stored)
                 .map_err(|e| ApiError::internal(format!("stored checkout: {e}")))?;
-            return Ok(CheckoutReply::from_placed(&placed, status, true));
+            return CheckoutReply::from_placed(&placed, status, true);
         }
+        let Some(order_id) = stored.get("order_id").and_then(Value::as_str) else {
+            return Err(ApiError::internal(
+                "stored answer without a public order id",
+            ));
+        };
         Ok(CheckoutReply {
             status,
             replayed: true,
-            order_id: stored.get("order_id").and_then(Value::as_i64),
+            order_id: Some(order_id.to_string()),
             body: stored.to_string(),
         })
     }
@@ -184,9 +215,7 @@ impl PlaceOrderOutcome {
     /// each refusal's HTTP status.
     pub fn into_reply(self) -> Result<CheckoutReply, ApiError> {
         match self {
-            PlaceOrderOutcome::Placed(placed) => {
-                Ok(CheckoutReply::from_placed(&placed, 201, false))
-            }
+            PlaceOrderOutcome::Placed(placed) => CheckoutReply::from_placed(&placed, 201, false),
             PlaceOrderOutcome::Replayed { status, stored } => {
                 CheckoutReply::from_stored(status, stored)
             }
@@ -203,22 +232,29 @@ pub fn key_reused() -> ApiError {
 }
 
 /// `place_order`'s refusal codes as API errors: the stock or the prices
-/// moved (409, re-read the cart), or the key was reused (422).
+/// moved (409, re-read the cart), the key was reused or the shopper holds
+/// too many unpaid orders (422). `totals_mismatch` means Rust sent totals
+/// that do not add up: our bug, a 500 whose details go to the log only.
 fn refusal(code: &str, details: Map<String, Value>) -> ApiError {
     let message = details
         .get("message")
         .and_then(Value::as_str)
         .unwrap_or_default()
         .to_string();
-    let code: &'static str = match code {
-        "out_of_stock" => "out_of_stock",
-        "price_changed" => "price_changed",
-        "sku_unavailable" => "sku_unavailable",
-        "cart_already_checked_out" => "cart_already_checked_out",
+    let mut e = match code {
+        "out_of_stock" => ApiError::conflict("out_of_stock", message),
+        "price_changed" => ApiError::conflict("price_changed", message),
+        "sku_unavailable" => ApiError::conflict("sku_unavailable", message),
+        "cart_already_checked_out" => ApiError::conflict("cart_already_checked_out", message),
+        "too_many_pending_orders" => ApiError::unprocessable("too_many_pending_orders", message),
         "idempotency_key_reused" => return key_reused(),
-        other => return ApiError::internal(format!("place_order refused with {other:?}")),
+        other => {
+            return ApiError::internal(format!(
+                "place_order refused with {other:?}: {}",
+                Value::Object(details)
+            ))
+        }
     };
-    let mut e = ApiError::conflict(code, message);
     for (k, v) in details {
         if k != "message" {
             e = e.with_detail(&k, v);
@@ -246,9 +282,15 @@ impl FromRow for StoredCheckout {
 }
 
 impl StoredCheckout {
-    /// The stored answer for a retry with the same body; 422 for another body.
-    pub fn replay(self, fingerprint: &str) -> Result<CheckoutReply, ApiError> {
-        if self.fingerprint != fingerprint {
+    /// The stored answer for a retry of the same request (its fingerprint,
+    /// or for a key stored before migration 0005 its legacy one); 422 for
+    /// another request.
+    pub fn replay(
+        self,
+        fingerprint: &str,
+        legacy_fingerprint: &str,
+    ) -> Result<CheckoutReply, ApiError> {
+        if self.fingerprint != fingerprint && self.fingerprint != legacy_fingerprint {
             return Err(key_reused());
         }
         let stored: Value = serde_json::from_str(&self.response)

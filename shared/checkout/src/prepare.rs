@@ -8,20 +8,32 @@ use platform::ApiError;
 use regions::Region;
 use rust_decimal::Decimal;
 
+use crate::fingerprint::fingerprint;
 use crate::place_order::{
     AgeRecord, AgeVerification, Delivery, OrderLine, OrderSummary, OrderTotals, PlaceOrderInput,
 };
 use crate::request::{CheckoutRequest, IdempotencyKey};
+use crate::settings::Settings;
+
+/// Who is checking out, as far as checkout records it.
+#[derive(Debug, Clone, Copy)]
+pub struct Requester<'a> {
+    /// `IDEMPOTENCY_SECRET`: keys the request's fingerprint.
+    pub idempotency_secret: &'a [u8],
+    /// `client_ip_hash(CLIENT_IP_SECRET, address)`, when the address is known.
+    pub client_ip_hash: Option<&'a str>,
+}
 
 /// The input of `place_order`, or the first rule that refuses, in this order:
-/// region, cart state, empty cart, address, age, delivery hours.
+/// region, cart state, empty cart, units per SKU, address, age, delivery hours.
 pub fn prepare(
     req: &CheckoutRequest,
     key: &IdempotencyKey,
     cart: &Cart,
     region: &Region,
     now: DateTime<Utc>,
-    reservation_minutes: u32,
+    settings: &Settings,
+    requester: Requester<'_>,
 ) -> Result<PlaceOrderInput, ApiError> {
     if cart.region != req.region || region.code != req.region {
         return Err(ApiError::unprocessable(
@@ -45,6 +57,23 @@ pub fn prepare(
             "empty_cart",
             "the cart has no lines",
         ));
+    }
+    // Units one order may hold back from everyone else while it waits for
+    // payment (the cart allows more; the cap is checkout's, a setting).
+    if let Some(line) = cart
+        .lines
+        .iter()
+        .find(|l| l.quantity > settings.max_units_per_sku)
+    {
+        return Err(ApiError::unprocessable(
+            "quantity_limit_exceeded",
+            format!(
+                "at most {} of one SKU per order; the cart has {} of {}",
+                settings.max_units_per_sku, line.quantity, line.sku
+            ),
+        )
+        .with_detail("sku", line.sku.as_str())
+        .with_detail("max_quantity", settings.max_units_per_sku));
     }
     let addr = &req.shipping_address;
     if addr.country != req.region.country() || addr.state != req.region.subdivision() {
@@ -101,7 +130,18 @@ pub fn prepare(
     };
     Ok(PlaceOrderInput {
         idempotency_key: key.clone(),
-        fingerprint: req.fingerprint.clone(),
+        // After the age check: its outcome, not the birth date, is in it.
+        fingerprint: fingerprint(
+            req,
+            age.map(|a| a.minimum_age),
+            requester.idempotency_secret,
+        ),
+        legacy_fingerprint: req.legacy_fingerprint.clone(),
+        client_ip_hash: requester.client_ip_hash.map(str::to_string),
+        max_pending_orders_per_email: settings.max_pending_orders_per_email,
+        max_pending_orders_per_client: settings.max_pending_orders_per_client,
+        tax_rate: region.sales_tax,
+        minor_digits: digits,
         store_id: cart.store_id,
         email: req.email.clone(),
         shipping_address: addr.clone(),
@@ -109,7 +149,7 @@ pub fn prepare(
             minimum_age: a.minimum_age,
             verified_at: rfc3339(a.verified_at),
         }),
-        reservation_minutes,
+        reservation_minutes: settings.reservation_minutes,
         order,
     })
 }

@@ -219,7 +219,10 @@ fn check_accepted(body: &Value, r: &CheckoutRequest) -> Result<(), TestCaseError
             prop_assert!(body["delivery"]["window_start"].is_string())
         }
     }
-    prop_assert!(r.fingerprint.len() == 64 && r.fingerprint.bytes().all(|b| b.is_ascii_hexdigit()));
+    prop_assert!(
+        r.legacy_fingerprint.len() == 64
+            && r.legacy_fingerprint.bytes().all(|b| b.is_ascii_hexdigit())
+    );
     Ok(())
 }
 

@@ -70,15 +70,19 @@ pub struct CheckoutRequest {
     pub region: RegionCode,
     pub date_of_birth: Option<NaiveDate>,
     pub delivery: DeliveryRequest,
-    /// sha256 of the body's canonical JSON (keys sorted, no whitespace): the
-    /// same request sent again, however it is formatted, has the same one.
-    pub fingerprint: String,
+    /// The fingerprint keys stored before migration 0005 have: sha256 of the
+    /// body's canonical JSON (birth date included). Used only to replay those
+    /// keys, never stored; they are all gone a day after that migration
+    /// (`IDEMPOTENCY_KEY_TTL_HOURS`), and this can go with them. The
+    /// fingerprint stored now is `checkout::fingerprint`, computed after the
+    /// age check.
+    pub legacy_fingerprint: String,
 }
 
 impl CheckoutRequest {
     pub fn parse(body: &[u8]) -> Result<Self, ApiError> {
         let object = json_object(body)?;
-        let fingerprint = fingerprint(&object);
+        let legacy_fingerprint = legacy_fingerprint(&object);
         let body: CheckoutBody = from_object(object)?;
         let cart_id = body
             .cart_id
@@ -105,7 +109,7 @@ impl CheckoutRequest {
             shipping_address,
             date_of_birth,
             delivery: delivery(body.delivery)?,
-            fingerprint,
+            legacy_fingerprint,
         })
     }
 }
@@ -135,7 +139,7 @@ fn delivery(field: Field<Value>) -> Result<DeliveryRequest, ApiError> {
 }
 
 /// serde_json's maps are sorted by key, so serialising gives canonical JSON.
-fn fingerprint(body: &Map<String, Value>) -> String {
+fn legacy_fingerprint(body: &Map<String, Value>) -> String {
     let canonical = serde_json::to_string(body).unwrap_or_default();
     let digest = Sha256::digest(canonical.as_bytes());
     digest.iter().map(|b| format!("{b:02x}")).collect()

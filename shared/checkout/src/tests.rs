@@ -75,27 +75,40 @@ fn noon_in_sf() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 10, 19, 0, 0).unwrap()
 }
 
+const SECRET: &[u8] = b"0123456789abcdef0123456789abcdef";
+const PUBLIC_ID: &str = "ord_0123456789abcdefghjkmnpqrs";
+
+fn requester() -> Requester<'static> {
+    Requester {
+        idempotency_secret: SECRET,
+        client_ip_hash: Some("c0ffee"),
+    }
+}
+
+/// `prepare` with the default settings.
+fn prep(
+    req: &CheckoutRequest,
+    cart: &Cart,
+    region: &regions::Region,
+    now: DateTime<Utc>,
+) -> Result<PlaceOrderInput, ApiError> {
+    prepare(
+        req,
+        &key(),
+        cart,
+        region,
+        now,
+        &Settings::default(),
+        requester(),
+    )
+}
+
 #[test]
 fn a_good_request_parses() {
     let r = parse(&body()).unwrap();
     assert_eq!(r.region.as_str(), "US-CA");
     assert_eq!(r.shipping_address.state, "CA");
     assert_eq!(r.date_of_birth, NaiveDate::from_ymd_opt(1990, 5, 1));
-}
-
-#[test]
-fn the_fingerprint_ignores_formatting_but_not_content() {
-    let a = parse(&body()).unwrap().fingerprint;
-    let spaced = serde_json::to_string_pretty(&body()).unwrap();
-    assert_eq!(
-        CheckoutRequest::parse(spaced.as_bytes())
-            .unwrap()
-            .fingerprint,
-        a
-    );
-    let mut other = body();
-    other["email"] = json!("eve@example.com");
-    assert_ne!(parse(&other).unwrap().fingerprint, a);
 }
 
 #[test]
@@ -160,7 +173,7 @@ fn prepare_prices_taxes_and_schedules() {
     let req = parse(&body()).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "10.00", 2), ("B-1", "0.50", 1)]);
     let ca = regions.get(&req.region).unwrap();
-    let p = prepare(&req, &key(), &cart, ca, noon_in_sf(), 15).unwrap();
+    let p = prep(&req, &cart, ca, noon_in_sf()).unwrap();
     let p = serde_json::to_value(&p).unwrap();
     // 20.50 * 0.0725 = 1.48625 -> 1.49
     assert_eq!(
@@ -189,39 +202,35 @@ fn prepare_refuses_what_the_rules_refuse() {
     let co = regions.get(&RegionCode::parse("US-CO").unwrap()).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "10.00", 1)]);
 
-    let e = prepare(&req, &key(), &cart_with("US-CA", &[]), ca, noon_in_sf(), 15).unwrap_err();
+    let e = prep(&req, &cart_with("US-CA", &[]), ca, noon_in_sf()).unwrap_err();
     assert_eq!((e.status, e.code), (422, "empty_cart"));
     let mut closed = cart.clone();
     closed
         .apply(&CartCommand::MarkCheckedOut { order_id: 1.into() }, &[])
         .unwrap();
-    let e = prepare(&req, &key(), &closed, ca, noon_in_sf(), 15).unwrap_err();
+    let e = prep(&req, &closed, ca, noon_in_sf()).unwrap_err();
     assert_eq!((e.status, e.code), (409, "cart_already_checked_out"));
-    let e = prepare(
+    let e = prep(
         &req,
-        &key(),
         &cart_with("US-CO", &[("A-1", "1.00", 1)]),
         ca,
         noon_in_sf(),
-        15,
     )
     .unwrap_err();
     assert_eq!(e.code, "region_mismatch");
     assert_eq!(
-        prepare(&req, &key(), &cart, co, noon_in_sf(), 15)
-            .unwrap_err()
-            .code,
+        prep(&req, &cart, co, noon_in_sf()).unwrap_err().code,
         "region_mismatch"
     );
 
     let mut b = body();
     b["shipping_address"]["state"] = json!("NV");
-    let e = prepare(&parse(&b).unwrap(), &key(), &cart, ca, noon_in_sf(), 15).unwrap_err();
+    let e = prep(&parse(&b).unwrap(), &cart, ca, noon_in_sf()).unwrap_err();
     assert_eq!(e.code, "address_outside_region");
 
     let mut b = body();
     b["date_of_birth"] = json!("2010-01-01");
-    let e = prepare(&parse(&b).unwrap(), &key(), &cart, ca, noon_in_sf(), 15).unwrap_err();
+    let e = prep(&parse(&b).unwrap(), &cart, ca, noon_in_sf()).unwrap_err();
     assert_eq!((e.status, e.code), (422, "age_verification_failed"));
 }
 
@@ -243,13 +252,11 @@ fn a_checkout_runs_in_a_region_that_only_the_config_knows() {
     let req = parse(&b).unwrap();
     let wa = regions.get(&req.region).unwrap();
     // 19:00 UTC is noon in Seattle: open.
-    let p = prepare(
+    let p = prep(
         &req,
-        &key(),
         &cart_with("US-WA", &[("A-1", "10.10", 1)]),
         wa,
         noon_in_sf(),
-        15,
     )
     .unwrap();
     let p = serde_json::to_value(&p).unwrap();
@@ -272,7 +279,20 @@ fn the_reservation_time_is_a_setting_with_a_default() {
     let req = parse(&body()).unwrap();
     let ca = Regions::builtin().get(&req.region).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "1.00", 1)]);
-    let p = prepare(&req, &key(), &cart, ca, noon_in_sf(), 30).unwrap();
+    let settings = Settings {
+        reservation_minutes: 30,
+        ..Settings::default()
+    };
+    let p = prepare(
+        &req,
+        &key(),
+        &cart,
+        ca,
+        noon_in_sf(),
+        &settings,
+        requester(),
+    )
+    .unwrap();
     assert_eq!(p.reservation_minutes, 30);
 }
 
@@ -280,9 +300,10 @@ fn placed() -> PlacedOrder {
     let req = parse(&body()).unwrap();
     let ca = Regions::builtin().get(&req.region).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "2.50", 2)]);
-    let input = prepare(&req, &key(), &cart, ca, noon_in_sf(), 15).unwrap();
+    let input = prep(&req, &cart, ca, noon_in_sf()).unwrap();
     PlacedOrder {
         order_id: 7,
+        public_id: Some(PUBLIC_ID.into()),
         reservation_expires_at: "2026-06-10T19:15:00Z".into(),
         summary: input.order,
     }
@@ -299,10 +320,12 @@ fn a_placed_order_answers_with_its_id_state_and_summary() {
     let reply = outcome(json!({ "placed": stored })).into_reply().unwrap();
     assert_eq!(
         (reply.status, reply.replayed, reply.order_id),
-        (201, false, Some(7))
+        (201, false, Some(PUBLIC_ID.to_string()))
     );
     let body: Value = serde_json::from_str(&reply.body).unwrap();
-    assert_eq!(body["order_id"], 7);
+    // Clients see the opaque id only; the bigint stays ours.
+    assert_eq!(body["order_id"], PUBLIC_ID);
+    assert!(!reply.body.contains(":7,"), "{}", reply.body);
     assert_eq!(body["status"], "pending_payment");
     assert_eq!(body["reservation_expires_at"], "2026-06-10T19:15:00Z");
     assert_eq!(body["totals"]["subtotal"], "5.00");
@@ -348,11 +371,20 @@ fn a_stored_key_replays_only_the_same_body() {
         response: serde_json::to_string(&placed()).unwrap(),
     };
     assert_eq!(
-        stored.clone().replay("abd").unwrap_err().code,
+        stored.clone().replay("abd", "legacy").unwrap_err().code,
         "idempotency_key_reused"
     );
-    let reply = stored.replay("abc").unwrap();
-    assert_eq!((reply.replayed, reply.order_id), (true, Some(7)));
+    let reply = stored.clone().replay("abc", "legacy").unwrap();
+    assert_eq!(
+        (reply.replayed, reply.order_id),
+        (true, Some(PUBLIC_ID.to_string()))
+    );
+    // A key stored before 0005 matches the request's legacy fingerprint.
+    let reply = stored.replay("new", "abc").unwrap();
+    assert_eq!(
+        (reply.replayed, reply.order_id),
+        (true, Some(PUBLIC_ID.to_string()))
+    );
 }
 
 #[test]
@@ -382,5 +414,359 @@ fn delivery_requests_from_json() {
     ] {
         let e = delivery(bad.clone()).unwrap_err();
         assert_eq!((e.status, e.code), (400, "invalid_delivery"), "{bad}");
+    }
+}
+
+// --- hardening: fingerprints, caps, public ids, totals, input rules --------
+
+/// The stored fingerprint of a request (what `prepare` puts in the input).
+fn fp(v: &Value) -> String {
+    let req = parse(v).unwrap();
+    let region = Regions::builtin().get(&req.region).unwrap();
+    let cart = cart_with(req.region.as_str(), &[("A-1", "1.00", 1)]);
+    prep(&req, &cart, region, noon_in_sf()).unwrap().fingerprint
+}
+
+#[test]
+fn the_fingerprint_ignores_formatting_but_not_content() {
+    let a = fp(&body());
+    // Whitespace and key order: the same request.
+    let spaced = serde_json::to_string_pretty(&body()).unwrap();
+    let reordered = r#"{"delivery":"asap","region":"US-CA","date_of_birth":"1990-05-01",
+        "shipping_address":{"country":"US","postal_code":"94110","state":"CA","city":"San Francisco",
+        "line1":"1 Main St","name":"Ada"},"email":"ada@example.com",
+        "cart_id":"0123456789abcdef0123456789abcdef"}"#;
+    for text in [spaced.as_str(), reordered] {
+        assert_eq!(fp(&serde_json::from_str(text).unwrap()), a, "{text}");
+    }
+    // As normalised: padding and the domain's case do not matter.
+    let mut b = body();
+    b["email"] = json!("  ada@EXAMPLE.com ");
+    b["shipping_address"]["line1"] = json!(" 1 Main St ");
+    assert_eq!(fp(&b), a);
+    // Content does.
+    for (path, v) in [
+        ("email", json!("eve@example.com")),
+        ("delivery", json!({"window_start": "2026-06-11T16:00:00Z"})),
+    ] {
+        let mut other = body();
+        other[path] = v;
+        assert_ne!(fp(&other), a, "{path}");
+    }
+    let mut other = body();
+    other["shipping_address"]["name"] = json!("Eve");
+    assert_ne!(fp(&other), a);
+}
+
+#[test]
+fn the_fingerprint_is_keyed_and_holds_the_age_result_not_the_birth_date() {
+    let a = fp(&body());
+    assert_eq!(a.len(), 64);
+    assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+    // Not the plain SHA-256 of the body (the old fingerprint, from which the
+    // birth date could be searched for).
+    let req = parse(&body()).unwrap();
+    assert_ne!(a, req.legacy_fingerprint);
+    // Two birth dates that pass the same check: the same fingerprint.
+    let mut older = body();
+    older["date_of_birth"] = json!("1950-12-31");
+    assert_eq!(fp(&older), a, "the birth date does not show");
+    // Under another key: another fingerprint.
+    let ca = Regions::builtin().get(&req.region).unwrap();
+    assert_eq!(
+        retry_fingerprint(&req, ca, noon_in_sf(), SECRET).unwrap(),
+        a,
+        "a refused retry computes the same one"
+    );
+    assert_ne!(
+        retry_fingerprint(&req, ca, noon_in_sf(), b"another-secret-another-secret-32").unwrap(),
+        a
+    );
+    // The age outcome is in it: "none" differs from "21+".
+    assert_ne!(fingerprint(&req, None, SECRET), a);
+    assert_eq!(fingerprint(&req, Some(21), SECRET), a);
+    // A region that checks no age: with or without a birth date, the same.
+    let mut or = body();
+    or["region"] = json!("US-OR");
+    or["shipping_address"]["state"] = json!("OR");
+    or["shipping_address"]["postal_code"] = json!("97201");
+    let with_dob = fp(&or);
+    or.as_object_mut().unwrap().remove("date_of_birth");
+    assert_eq!(fp(&or), with_dob);
+    // A refused request that fails the age check cannot be a retry.
+    let mut young = body();
+    young["date_of_birth"] = json!("2015-01-01");
+    let young = parse(&young).unwrap();
+    assert_eq!(
+        retry_fingerprint(&young, ca, noon_in_sf(), SECRET)
+            .unwrap_err()
+            .code,
+        "age_verification_failed"
+    );
+}
+
+#[test]
+fn the_input_carries_no_birth_date_and_what_place_order_checks_with() {
+    let req = parse(&body()).unwrap();
+    let ca = Regions::builtin().get(&req.region).unwrap();
+    let p = prep(
+        &req,
+        &cart_with("US-CA", &[("A-1", "2.00", 1)]),
+        ca,
+        noon_in_sf(),
+    )
+    .unwrap();
+    let v = serde_json::to_value(&p).unwrap();
+    assert_eq!(v["tax_rate"], "0.0725");
+    assert_eq!(v["minor_digits"], 2);
+    assert_eq!(v["client_ip_hash"], "c0ffee");
+    assert_eq!(v["max_pending_orders_per_email"], 3);
+    assert_eq!(v["max_pending_orders_per_client"], 5);
+    let stored_part =
+        json!({"fingerprint": v["fingerprint"], "order": v["order"], "age": v["age"]});
+    assert!(!stored_part.to_string().contains("1990"), "{stored_part}");
+}
+
+#[test]
+fn settings_have_defaults_ranges_and_names() {
+    let (s, errors) = Settings::from_vars(|_| None);
+    assert_eq!(s, Settings::default());
+    assert_eq!(
+        (
+            s.reservation_minutes,
+            s.max_units_per_sku,
+            s.max_pending_orders_per_email,
+            s.max_pending_orders_per_client
+        ),
+        (15, 10, 3, 5)
+    );
+    assert!(errors.is_empty());
+    let vars = |name: &str| {
+        Some(
+            match name {
+                "RESERVATION_MINUTES" => "20",
+                "MAX_UNITS_PER_SKU" => "99",
+                "MAX_PENDING_ORDERS_PER_EMAIL" => " 100000 ",
+                _ => "1",
+            }
+            .to_string(),
+        )
+    };
+    let (s, errors) = Settings::from_vars(vars);
+    assert!(errors.is_empty(), "{errors:?}");
+    assert_eq!(
+        (
+            s.reservation_minutes,
+            s.max_units_per_sku,
+            s.max_pending_orders_per_email,
+            s.max_pending_orders_per_client
+        ),
+        (20, 99, 100_000, 1)
+    );
+    let (s, errors) = Settings::from_vars(|name| {
+        Some(
+            if name == "MAX_UNITS_PER_SKU" {
+                "100"
+            } else {
+                "0"
+            }
+            .to_string(),
+        )
+    });
+    assert_eq!(
+        s,
+        Settings::default(),
+        "invalid values fall back to the defaults"
+    );
+    assert_eq!(errors.len(), 4);
+    assert!(
+        errors.iter().any(|e| e.contains("MAX_UNITS_PER_SKU")),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn a_line_over_the_units_cap_is_refused_before_the_database() {
+    let req = parse(&body()).unwrap();
+    let ca = Regions::builtin().get(&req.region).unwrap();
+    let cart = cart_with("US-CA", &[("A-1", "1.00", 10), ("B-2", "1.00", 11)]);
+    let e = prep(&req, &cart, ca, noon_in_sf()).unwrap_err();
+    assert_eq!((e.status, e.code), (422, "quantity_limit_exceeded"));
+    let details = e.details.unwrap();
+    assert_eq!(
+        (details["sku"].clone(), details["max_quantity"].clone()),
+        (json!("B-2"), json!(10))
+    );
+    // The benchmark's setting lets it through.
+    let raised = Settings {
+        max_units_per_sku: 20,
+        ..Settings::default()
+    };
+    assert!(prepare(&req, &key(), &cart, ca, noon_in_sf(), &raised, requester()).is_ok());
+}
+
+#[test]
+fn client_addresses_are_stored_as_keyed_hashes() {
+    let h = client_ip_hash(SECRET, "198.18.0.1");
+    assert_eq!(h.len(), 32);
+    assert!(!h.contains("198"));
+    assert_eq!(h, client_ip_hash(SECRET, "198.18.0.1"));
+    assert_ne!(h, client_ip_hash(SECRET, "198.18.0.2"));
+    assert_ne!(
+        h,
+        client_ip_hash(b"another-secret-another-secret-32", "198.18.0.1")
+    );
+}
+
+#[test]
+fn old_stored_records_replay_with_the_public_id() {
+    // A record from before public ids, as checkout_record() completes it.
+    let mut stored = serde_json::to_value(placed()).unwrap();
+    stored.as_object_mut().unwrap().remove("public_id");
+    let reply = CheckoutReply::from_stored(201, stored.clone()).unwrap_err();
+    assert_eq!(reply.status, 500, "never falls back to the bigint");
+    stored["public_id"] = json!(PUBLIC_ID);
+    let reply = CheckoutReply::from_stored(201, stored).unwrap();
+    let body: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(
+        (body["order_id"].clone(), reply.order_id),
+        (json!(PUBLIC_ID), Some(PUBLIC_ID.to_string()))
+    );
+
+    // The oldest records held the whole answer; checkout_record() has put
+    // the public id in place of the bigint. A bigint left there is a 500,
+    // never sent.
+    let whole = json!({"order_id": PUBLIC_ID, "status": "pending_payment", "cart_id": "c"});
+    let reply = CheckoutReply::from_stored(201, whole.clone()).unwrap();
+    let body: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(
+        (body, reply.order_id, reply.replayed),
+        (whole, Some(PUBLIC_ID.to_string()), true)
+    );
+    let bigint = json!({"order_id": 12, "status": "pending_payment"});
+    assert_eq!(
+        CheckoutReply::from_stored(201, bigint).unwrap_err().status,
+        500
+    );
+}
+
+#[test]
+fn cap_and_totals_refusals_map_to_422_and_500() {
+    let e = outcome(json!({"refused": {"code": "too_many_pending_orders",
+        "details": {"message": "this email already has 3", "limit": "email", "max_pending_orders": 3}}}))
+    .into_reply()
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (422, "too_many_pending_orders"));
+    assert_eq!(e.details.unwrap()["limit"], "email");
+    let e = outcome(json!({"refused": {"code": "totals_mismatch",
+        "details": {"message": "the totals do not add up", "tax": "1.00"}}}))
+    .into_reply()
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (500, "internal"));
+    assert!(e.internal_detail.unwrap().contains("totals_mismatch"));
+    assert!(
+        !e.message.contains("totals"),
+        "the detail is logged, not sent"
+    );
+}
+
+fn email(s: &str) -> Result<String, ApiError> {
+    address::parse_email(platform::body::Field::Valid(s.to_string()))
+}
+
+#[test]
+fn emails_follow_the_whatwg_rule() {
+    for (given, stored) in [
+        ("ada@example.com", "ada@example.com"),
+        (
+            "  Ada.Lovelace+shop@Mail.Example.COM ",
+            "Ada.Lovelace+shop@mail.example.com",
+        ),
+        ("o'brien@example.ie", "o'brien@example.ie"),
+        ("x!#$%&'*+/=?^_`{|}~-@a-b.c0", "x!#$%&'*+/=?^_`{|}~-@a-b.c0"),
+    ] {
+        assert_eq!(email(given).unwrap(), stored, "{given}");
+    }
+    let long_local = format!("{}@example.com", "a".repeat(243)); // 255 characters
+    let max = format!("{}@example.com", "a".repeat(242)); // 254
+    assert!(email(&max).is_ok());
+    for bad in [
+        "\"><img@x.io",
+        "x@y.com;bcc",
+        "x@y.com;bcc=z@w.com",
+        "a b@example.com",
+        "ab@exa mple.com",
+        "\"ada\"@example.com",
+        "ada@example.com\r\nBcc: eve@example.com",
+        "ada@",
+        "@example.com",
+        "ada@@example.com",
+        "ada@example",
+        "ada@-example.com",
+        "ada@example-.com",
+        "ada@example..com",
+        "ada@.example.com",
+        "ada@example.com.",
+        "ada@exa_mple.com",
+        "ádá@example.com",
+        "ada@exämple.com",
+        "ada@[127.0.0.1]",
+        &format!("ada@{}.com", "a".repeat(64)),
+        &long_local,
+        "",
+        "   ",
+    ] {
+        let e = email(bad).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "invalid_email"), "{bad:?}");
+    }
+}
+
+#[test]
+fn address_fields_refuse_hidden_characters_and_long_values() {
+    let with = |field: &str, v: &str| {
+        let mut b = body();
+        b["shipping_address"][field] = json!(v);
+        parse(&b)
+    };
+    for hidden in [
+        "\u{202E}tS niaM 1", // right-to-left override
+        "1 Main\u{2066} St", // left-to-right isolate
+        "1 Main\u{2069} St",
+        "1\u{200B}Main St", // zero-width space
+        "1 Main\u{200D}St",
+        "1 Main\u{2060}St",
+        "\u{FEFF}1 Main St",
+        "1 Main\u{0007}St",
+        "1 Main\nSt",
+        "1 Main\u{0085}St",
+        "1 Main\u{2028}St",
+    ] {
+        for field in ["name", "line1", "line2", "city"] {
+            let e = with(field, hidden).unwrap_err();
+            assert_eq!(
+                (e.status, e.code),
+                (400, "invalid_address"),
+                "{field} {hidden:?}"
+            );
+            assert!(e.message.contains(field), "{}", e.message);
+        }
+    }
+    // Ordinary non-ASCII text is fine.
+    assert_eq!(
+        with("name", "José Ñúñez-Łukasiewicz")
+            .unwrap()
+            .shipping_address
+            .name,
+        "José Ñúñez-Łukasiewicz"
+    );
+    assert_eq!(
+        with("city", "Zürich").unwrap().shipping_address.city,
+        "Zürich"
+    );
+    for (field, max) in [("name", 100), ("line1", 100), ("line2", 100), ("city", 100)] {
+        assert!(with(field, &"é".repeat(max)).is_ok(), "{field}");
+        let e = with(field, &"é".repeat(max + 1)).unwrap_err();
+        assert_eq!(e.code, "invalid_address");
+        assert!(e.message.contains(&format!("1-{max}")), "{}", e.message);
     }
 }
