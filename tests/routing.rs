@@ -105,6 +105,8 @@ fn a_read_carrying_the_write_lsn_sees_the_write_even_when_the_replica_lags() {
 /// cache: before, `x-db-lsn: FFFFFFFF/FFFFFFFF` pushed any read past both.
 #[test]
 fn unsigned_forged_and_malformed_lsn_tokens_are_ignored() {
+    // Not while another test has the replica stopped.
+    let _lock = SHARED_STATE.lock().unwrap_or_else(|e| e.into_inner());
     let genuine = signed_lsn("0/1");
     let tag = genuine.split_once('.').unwrap().1;
     for token in [
