@@ -38,7 +38,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 async fn route(call: &mut Call) -> Result<Response> {
     let path = call.req.path();
-    let (id, command) = match (call.req.method(), segments(&path).as_slice()) {
+    let (id, command) = match (call.method(), segments(&path).as_slice()) {
         #[cfg(feature = "dev")]
         (Method::Post, ["cart", "__dev", id, action]) => {
             return dev::route(call, CartId::parse(id)?, action).await;
@@ -62,14 +62,10 @@ async fn route(call: &mut Call) -> Result<Response> {
             let (id, sku) = (CartId::parse(id)?, Sku::parse(sku)?);
             (id, CartCommand::Remove { sku })
         }
-        (method, ["cart"] | ["cart", _, "items"]) => {
-            return Err(no_route(&method, &path, Some("POST")))
-        }
-        (method, ["cart", _]) => return Err(no_route(&method, &path, Some("GET, HEAD"))),
-        (method, ["cart", _, "items", _]) => {
-            return Err(no_route(&method, &path, Some("PATCH, DELETE")))
-        }
-        (method, _) => return Err(no_route(&method, &path, None)),
+        (_, ["cart"] | ["cart", _, "items"]) => return Err(no_route(&path, Some("POST"))),
+        (_, ["cart", _]) => return Err(no_route(&path, Some("GET, HEAD"))),
+        (_, ["cart", _, "items", _]) => return Err(no_route(&path, Some("PATCH, DELETE"))),
+        (_, _) => return Err(no_route(&path, None)),
     };
     handlers::send(call, id, command).await
 }

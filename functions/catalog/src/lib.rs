@@ -16,7 +16,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn route(call: &mut Call) -> Result<Response> {
     let path = call.req.path();
     let pairs = answers::query_pairs(&call.req)?;
-    let body = match (call.req.method(), segments(&path).as_slice()) {
+    let body = match (call.method(), segments(&path).as_slice()) {
         (Method::Get | Method::Head, ["catalog", "stores"]) => answers::stores(&call.db).await?,
         (Method::Get | Method::Head, ["catalog", "categories"]) => {
             answers::categories(&call.db).await?
@@ -28,9 +28,9 @@ async fn route(call: &mut Call) -> Result<Response> {
             answers::product_detail(&call.db, slug, &pairs).await?
         }
         (method, ["catalog", ..]) if method != Method::Get && method != Method::Head => {
-            return Err(no_route(&method, &path, Some("GET, HEAD")))
+            return Err(no_route(&path, Some("GET, HEAD")))
         }
-        (method, _) => return Err(no_route(&method, &path, None)),
+        (_, _) => return Err(no_route(&path, None)),
     };
     Ok(answers::cacheable(&call.req, body))
 }

@@ -33,12 +33,12 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 async fn route(call: &mut Call) -> Result<Response> {
     let path = call.req.path();
-    match (call.req.method(), segments(&path).as_slice()) {
+    match (call.method(), segments(&path).as_slice()) {
         (Method::Post, ["checkout"]) => place::place(call).await,
         #[cfg(feature = "dev")]
         (Method::Post, ["checkout", "__dev", "scheduled"]) => jobs::answer(&call.db).await,
-        (method, ["checkout"]) => Err(no_route(&method, &path, Some("POST"))),
-        (method, _) => Err(no_route(&method, &path, None)),
+        (_, ["checkout"]) => Err(no_route(&path, Some("POST"))),
+        (_, _) => Err(no_route(&path, None)),
     }
 }
 

@@ -57,7 +57,7 @@ pub fn forward_request(
         remove_header(&mut headers, "if-modified-since");
     }
     let mut init = RequestInit::new();
-    init.with_method(req.method())
+    init.with_method(platform::serve::routing_method(req))
         .with_headers(headers)
         .with_body(body);
     Ok(Request::new_with_init(url.as_str(), &init)?)

@@ -8,6 +8,7 @@
 
 use platform::db::route::{min_lsn_from, LSN_HEADER};
 use platform::respond::{self, append_header, set_header};
+use platform::serve::routing_method;
 use platform::{request_id, secrets, ApiError, Log};
 use worker::{event, Context, Env, Method, Request, Response, Result};
 
@@ -69,17 +70,18 @@ async fn handle(
     cors_allowed: bool,
 ) -> std::result::Result<Response, ApiError> {
     let path = req.path();
-    if req.method() == Method::Options {
+    let method = routing_method(&req);
+    if method == Method::Options {
         return cors::preflight(&req, cors_allowed);
     }
     if path == "/healthz" {
-        return match req.method() {
+        return match method {
             Method::Get | Method::Head => Ok(respond::json(200, r#"{"status":"ok"}"#)),
-            other => Err(ApiError::method_not_allowed(other.as_ref(), "GET, HEAD")),
+            _ => Err(ApiError::method_not_allowed("GET, HEAD")),
         };
     }
     if path == openapi::PATH {
-        return openapi::answer(&req.method());
+        return openapi::answer(&method);
     }
     let Some(binding) = routes::binding_for(&path) else {
         return Err(ApiError::not_found(
@@ -88,7 +90,7 @@ async fn handle(
         ));
     };
 
-    if let Some(class) = rate_limits::class_for(&req.method(), &path) {
+    if let Some(class) = rate_limits::class_for(&method, &path) {
         let client = req
             .headers()
             .get("cf-connecting-ip")
@@ -98,7 +100,7 @@ async fn handle(
         rate_limits::check(env, &Log::new(request_id), class, &client).await?;
     }
 
-    let has_body = !matches!(req.method(), Method::Get | Method::Head);
+    let has_body = !matches!(method, Method::Get | Method::Head);
     let body = if has_body {
         Some(forward::read_capped_body(&mut req).await?)
     } else {
@@ -106,7 +108,7 @@ async fn handle(
     };
 
     let url = req.url()?;
-    let cacheable = req.method() == Method::Get
+    let cacheable = method == Method::Get
         && routes::is_cacheable_path(&path)
         && !cache_rules::honours_cache_buster(url.query())
         && !carries_lsn(&req, env);

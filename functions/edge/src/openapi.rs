@@ -25,6 +25,6 @@ pub fn answer(method: &Method) -> Result<Response, ApiError> {
             set_header(resp.headers_mut(), "cache-control", CACHE_CONTROL);
             Ok(resp)
         }
-        _ => Err(ApiError::method_not_allowed(method.as_ref(), "GET, HEAD")),
+        _ => Err(ApiError::method_not_allowed("GET, HEAD")),
     }
 }

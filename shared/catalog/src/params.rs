@@ -114,6 +114,11 @@ impl ProductQuery {
                     if text.is_empty() || text.chars().count() > MAX_QUERY_CHARS {
                         return Err(invalid(name, "must be 1 to 200 characters"));
                     }
+                    // PostgreSQL text cannot hold NUL (a 22021 from the
+                    // database otherwise), and no search needs controls.
+                    if text.chars().any(char::is_control) {
+                        return Err(invalid(name, "must not contain control characters"));
+                    }
                     q.q = Some(text.to_string());
                 }
                 "min_price" => {
@@ -184,10 +189,13 @@ impl ProductQuery {
         let values = self.options.entry(name.to_string()).or_default();
         for v in value.split(',') {
             let v = v.trim();
-            if v.is_empty() || v.chars().count() > MAX_OPTION_VALUE_CHARS {
+            if v.is_empty()
+                || v.chars().count() > MAX_OPTION_VALUE_CHARS
+                || v.chars().any(char::is_control)
+            {
                 return Err(invalid(
                     name,
-                    "option values are 1 to 64 characters, comma-separated",
+                    "option values are 1 to 64 characters without control characters, comma-separated",
                 ));
             }
             if !values.iter().any(|have| have == v) {
@@ -223,6 +231,15 @@ mod tests {
         assert_eq!(q.limit, 20);
         assert_eq!(q.sort, Sort::Newest);
         assert!(!q.in_stock && q.options.is_empty() && q.cursor.is_none());
+    }
+
+    /// A NUL reached PostgreSQL and came back as a 22021 (found by schemathesis).
+    #[test]
+    fn text_with_control_characters_is_refused_before_the_database() {
+        for q in ["q=a\u{0}b", "q=tab\there", "color=red\u{0}"] {
+            assert_eq!(parse(q).unwrap_err().code, "invalid_parameter", "{q:?}");
+        }
+        assert!(parse("q=caf\u{e9} cr\u{e8}me").is_ok());
     }
 
     #[test]

@@ -81,11 +81,11 @@ impl ApiError {
     }
 
     /// 405, naming the methods the path answers (`Allow`, RFC 9110).
-    pub fn method_not_allowed(method: &str, allow: &'static str) -> Self {
+    pub fn method_not_allowed(allow: &'static str) -> Self {
         let mut e = Self::new(
             405,
             "method_not_allowed",
-            format!("method {method} is not allowed on this path (allowed: {allow})"),
+            format!("this method is not allowed on this path (allowed: {allow})"),
         );
         e.allow = Some(allow);
         e

@@ -29,7 +29,27 @@ pub fn segments(path: &str) -> Vec<&str> {
     path.trim_end_matches('/').split('/').skip(1).collect()
 }
 
+/// The request's method as routers must see it. workers-rs 0.8.7 reads any
+/// method it does not know (QUERY, PROPFIND, ...) as GET, which would answer
+/// it as a read; such a method becomes REPORT here, which no route of ours
+/// accepts (and which `fetch` can still forward, unlike CONNECT or TRACE),
+/// so it gets the path's 405 with `Allow`.
+pub fn routing_method(req: &Request) -> Method {
+    let raw = req.inner().method();
+    let parsed = Method::from(raw.clone());
+    if parsed.as_ref().eq_ignore_ascii_case(&raw) {
+        parsed
+    } else {
+        Method::Report
+    }
+}
+
 impl Call {
+    /// The method to route on (`routing_method`).
+    pub fn method(&self) -> Method {
+        routing_method(&self.req)
+    }
+
     /// A request header, if present and readable.
     pub fn header(&self, name: &str) -> Option<String> {
         self.req.headers().get(name).ok().flatten()
@@ -112,9 +132,9 @@ pub const DEV_BUILD_HEADER: &str = "x-edgeshop-dev-build";
 
 /// The answer for a path no route matched: 405 with `Allow` when the path
 /// answers other methods (`allow`), else 404.
-pub fn no_route(method: &Method, path: &str, allow: Option<&'static str>) -> ApiError {
+pub fn no_route(path: &str, allow: Option<&'static str>) -> ApiError {
     match allow {
-        Some(allow) => ApiError::method_not_allowed(method.as_ref(), allow),
+        Some(allow) => ApiError::method_not_allowed(allow),
         None => ApiError::not_found("not_found", format!("no route for {path}")),
     }
 }

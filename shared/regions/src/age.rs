@@ -23,7 +23,9 @@ impl Region {
     ///
     /// Errors: no date of birth or under age → 422 `age_verification_failed`
     /// (the message never echoes the date of birth); a date of birth in the
-    /// future or more than 150 years ago → 400 `invalid_date_of_birth`.
+    /// future or more than 150 years ago → 422 `invalid_date_of_birth` (a
+    /// well-formed date the rules cannot accept; a malformed one is a 400 of
+    /// the request's parser).
     /// On success returns the attestation to store instead of the birth date.
     pub fn verify_age(
         &self,
@@ -50,7 +52,7 @@ impl Region {
             .date_naive();
         let oldest = today.checked_sub_months(Months::new(12 * MAX_PLAUSIBLE_AGE_YEARS));
         if dob > today || oldest.is_some_and(|oldest| dob < oldest) {
-            return Err(ApiError::bad_request(
+            return Err(ApiError::unprocessable(
                 "invalid_date_of_birth",
                 "date of birth must be in the past and within the last 150 years",
             ));
@@ -162,7 +164,7 @@ mod tests {
         let now = utc("2026-06-01T20:00:00Z");
         for dob in ["2026-06-02", "2100-01-01", "1876-05-31", "0001-01-01"] {
             let e = ca.verify_age(Some(date(dob)), now).unwrap_err();
-            assert_eq!((e.status, e.code), (400, "invalid_date_of_birth"), "{dob}");
+            assert_eq!((e.status, e.code), (422, "invalid_date_of_birth"), "{dob}");
         }
         // Exactly 150 years is still plausible.
         assert!(ca.verify_age(Some(date("1876-06-01")), now).is_ok());
