@@ -6,7 +6,7 @@
 //! Bindings: one service binding per function (routes.rs), CATALOG_KV (the
 //! catalog version), ALLOWED_ORIGINS (config.rs).
 
-use platform::db::route::{min_lsn_from, LSN_HEADER};
+use platform::db::route::{min_lsn_from, LSN_COOKIE, LSN_HEADER};
 use platform::respond::{self, append_header, set_header};
 use platform::serve::routing_method;
 use platform::{request_id, secrets, ApiError, Log};
@@ -127,7 +127,15 @@ async fn handle(
 /// copy may be older than that write. Only positions we signed count.
 fn carries_lsn(req: &Request, env: &Env) -> bool {
     let header = req.headers().get(LSN_HEADER).ok().flatten();
-    let cookie = req.headers().get("cookie").ok().flatten();
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .filter(|c| c.contains(LSN_COOKIE));
+    if header.is_none() && cookie.is_none() {
+        return false; // the common case: no secret to look up
+    }
     let key = secrets::get(env, secrets::LSN_TOKEN);
     min_lsn_from(header.as_deref(), cookie.as_deref(), key.as_deref()).is_some()
 }

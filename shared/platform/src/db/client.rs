@@ -28,7 +28,9 @@ use tokio_postgres::{Client, Config};
 use worker::postgres_tls::PassthroughTls;
 use worker::{Date, Delay, Env, Headers, Hyperdrive, Request, SecureTransport, Socket};
 
-use super::route::{lsn_cookie, lsn_token, min_lsn_from, replica_is_fresh, Served, LSN_HEADER};
+use super::route::{
+    lsn_cookie, lsn_token, min_lsn_from, replica_is_fresh, Served, LSN_COOKIE, LSN_HEADER,
+};
 use crate::error::{classify_sqlstate, describe_db_error, DbFailure};
 use crate::log::Log;
 use crate::lsn::Lsn;
@@ -95,8 +97,9 @@ impl DbError {
 pub struct Db {
     env: Env,
     log: Log,
-    /// Signs and checks read-your-writes tokens (`LSN_TOKEN_SECRET`).
-    lsn_key: Option<Vec<u8>>,
+    /// Signs and checks read-your-writes tokens (`LSN_TOKEN_SECRET`), read
+    /// from the environment only when a request carries a token or writes.
+    lsn_key: std::cell::OnceCell<Option<Vec<u8>>>,
     min_lsn: Option<Lsn>,
     statements: Cell<u32>,
     served: Cell<Option<Served>>,
@@ -109,25 +112,40 @@ impl Db {
     pub fn for_request(env: &Env, req: &Request, log: Log) -> Self {
         let mut db = Self::new(env, log);
         let header = req.headers().get(LSN_HEADER).ok().flatten();
-        let cookie = req.headers().get("cookie").ok().flatten();
-        db.min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref(), db.lsn_key.as_deref());
+        let cookie = req
+            .headers()
+            .get("cookie")
+            .ok()
+            .flatten()
+            .filter(|c| c.contains(LSN_COOKIE));
+        if header.is_some() || cookie.is_some() {
+            db.min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref(), db.lsn_key());
+        }
         db
+    }
+
+    fn lsn_key(&self) -> Option<&[u8]> {
+        self.lsn_key
+            .get_or_init(|| {
+                let key = crate::secrets::get(&self.env, crate::secrets::LSN_TOKEN);
+                if key.is_none() {
+                    self.log.warn(
+                        "secret_missing",
+                        json!({"secret": crate::secrets::LSN_TOKEN}),
+                    );
+                }
+                key
+            })
+            .as_deref()
     }
 
     /// For work that no client request drives (a Durable Object's own calls,
     /// a cron job): no read-your-writes position to honour.
     pub fn new(env: &Env, log: Log) -> Self {
-        let lsn_key = crate::secrets::get(env, crate::secrets::LSN_TOKEN);
-        if lsn_key.is_none() {
-            log.warn(
-                "secret_missing",
-                json!({"secret": crate::secrets::LSN_TOKEN}),
-            );
-        }
         Db {
             env: env.clone(),
             log,
-            lsn_key,
+            lsn_key: std::cell::OnceCell::new(),
             min_lsn: None,
             statements: Cell::new(0),
             served: Cell::new(None),
@@ -318,7 +336,7 @@ impl Db {
             "x-db-statements",
             &self.statements.get().to_string(),
         );
-        if let (Some(lsn), Some(key)) = (self.written_at.get(), &self.lsn_key) {
+        if let (Some(lsn), Some(key)) = (self.written_at.get(), self.lsn_key()) {
             let token = lsn_token(lsn, key);
             set_header(headers, LSN_HEADER, &token);
             append_header(headers, "set-cookie", &lsn_cookie(&token));
