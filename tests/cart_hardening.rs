@@ -12,24 +12,6 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use support::*;
 
-fn address() -> Value {
-    json!({"name": "Ada Lovelace", "line1": "1 Main St", "city": "Somewhere",
-           "state": "CA", "postal_code": "94110", "country": "US"})
-}
-
-fn checkout_body(cart: &str) -> Value {
-    json!({
-        "cart_id": cart,
-        // One shopper per cart (an email holds at most 3 pending orders), the
-        // same one for every retry of that cart's checkout.
-        "email": format!("ada-{}@example.com", &cart[..cart.len().min(16)].to_ascii_lowercase()),
-        "shipping_address": address(),
-        "region": "US-CA",
-        "date_of_birth": "1990-05-01",
-        "delivery": "asap",
-    })
-}
-
 fn checkout(cart: &str, key: &str) -> Reply {
     post_json(
         "/checkout",

@@ -12,20 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::Value;
 use support::*;
-
-fn checkout_body(cart: &str) -> Value {
-    json!({
-        "cart_id": cart,
-        "email": format!("{}@example.com", unique("shopper").to_ascii_lowercase()),
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 Main St", "city": "Somewhere",
-                             "state": "CA", "postal_code": "94110", "country": "US"},
-        "region": "US-CA",
-        "date_of_birth": "1990-05-01",
-        "delivery": "asap",
-    })
-}
 
 /// The superuser on the primary's shop database.
 fn superuser_on_primary() -> postgres::Client {

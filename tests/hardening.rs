@@ -7,20 +7,8 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 use support::*;
-
-fn checkout_body(cart: &str) -> Value {
-    json!({
-        "cart_id": cart,
-        "email": format!("{}@example.com", unique("shopper").to_ascii_lowercase()),
-        "shipping_address": {"name": "Ada Lovelace", "line1": "1 Main St", "city": "Somewhere",
-                             "state": "CA", "postal_code": "94110", "country": "US"},
-        "region": "US-CA",
-        "date_of_birth": "1990-05-01",
-        "delivery": "asap",
-    })
-}
 
 #[test]
 fn bodies_must_be_declared_json() {

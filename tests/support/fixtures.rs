@@ -221,3 +221,18 @@ pub fn cart_with(store_id: i64, region: &str, sku: &str, quantity: u32) -> Strin
     assert_eq!(r.status, 200, "add {sku}: {}", r.body);
     cart
 }
+
+/// A California checkout body for `cart`: old enough, delivery asap, and one
+/// shopper per cart (an email holds at most 3 pending orders), the same one
+/// for every retry of that cart's checkout (a retry must send the same body).
+pub fn checkout_body(cart: &str) -> Value {
+    json!({
+        "cart_id": cart,
+        "email": format!("ada-{}@example.com", &cart[..cart.len().min(16)].to_ascii_lowercase()),
+        "shipping_address": {"name": "Ada Lovelace", "line1": "1 Main St", "city": "Somewhere",
+                             "state": "CA", "postal_code": "94110", "country": "US"},
+        "region": "US-CA",
+        "date_of_birth": "1990-05-01",
+        "delivery": "asap",
+    })
+}

@@ -87,13 +87,7 @@ impl DurableObject for CartObject {
     }
 
     async fn fetch(&self, mut req: Request) -> Result<Response> {
-        let id = request_id::from_header_or_new(
-            req.headers()
-                .get(request_id::HEADER)
-                .ok()
-                .flatten()
-                .as_deref(),
-        );
+        let id = request_id::of(&req);
         let log = Log::new(&id);
         let request: CartRequest = match req.json().await {
             Ok(r) => r,

@@ -6,7 +6,7 @@
 //! Bindings: one service binding per function (routes.rs), CATALOG_KV (the
 //! catalog version), ALLOWED_ORIGINS (config.rs).
 
-use platform::db::route::{min_lsn_from, LSN_COOKIE, LSN_HEADER};
+use platform::db::min_lsn_of;
 use platform::respond::{self, append_header, set_header};
 use platform::serve::routing_method;
 use platform::{request_id, secrets, ApiError, Log};
@@ -26,13 +26,7 @@ use config::Config;
 
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
-    let request_id = request_id::from_header_or_new(
-        req.headers()
-            .get(request_id::HEADER)
-            .ok()
-            .flatten()
-            .as_deref(),
-    );
+    let request_id = request_id::of(&req);
     let config = Config::from_env(&env);
     let origin = req.headers().get("origin").ok().flatten();
     let cors_origin = origin.filter(|o| trust::origin_allowed(&config.allowed_origins, o));
@@ -126,16 +120,5 @@ async fn handle(
 /// A read that must see the client's own write skips the cache: the cached
 /// copy may be older than that write. Only positions we signed count.
 fn carries_lsn(req: &Request, env: &Env) -> bool {
-    let header = req.headers().get(LSN_HEADER).ok().flatten();
-    let cookie = req
-        .headers()
-        .get("cookie")
-        .ok()
-        .flatten()
-        .filter(|c| c.contains(LSN_COOKIE));
-    if header.is_none() && cookie.is_none() {
-        return false; // the common case: no secret to look up
-    }
-    let key = secrets::get(env, secrets::LSN_TOKEN);
-    min_lsn_from(header.as_deref(), cookie.as_deref(), key.as_deref()).is_some()
+    min_lsn_of(req, || secrets::get(env, secrets::LSN_TOKEN)).is_some()
 }

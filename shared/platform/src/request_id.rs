@@ -21,6 +21,12 @@ pub fn from_header_or_new(header: Option<&str>) -> String {
     }
 }
 
+/// The request's id (`from_header_or_new` on its `x-request-id`).
+#[cfg(feature = "worker")]
+pub fn of(req: &worker::Request) -> String {
+    from_header_or_new(req.headers().get(HEADER).ok().flatten().as_deref())
+}
+
 /// 128 random bits as hex.
 pub fn new_id() -> String {
     let mut bytes = [0u8; 16];

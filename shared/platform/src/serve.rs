@@ -82,13 +82,7 @@ pub async fn serve(
     env: Env,
     router: impl AsyncFnOnce(&mut Call) -> Result<Response>,
 ) -> worker::Result<Response> {
-    let id = request_id::from_header_or_new(
-        req.headers()
-            .get(request_id::HEADER)
-            .ok()
-            .flatten()
-            .as_deref(),
-    );
+    let id = request_id::of(&req);
     let log = Log::new(&id);
     let db = Db::for_request(&env, &req, log.clone());
     let mut call = Call { req, env, db, log };

@@ -111,16 +111,7 @@ impl Db {
     /// the request; anything unsigned is ignored.
     pub fn for_request(env: &Env, req: &Request, log: Log) -> Self {
         let mut db = Self::new(env, log);
-        let header = req.headers().get(LSN_HEADER).ok().flatten();
-        let cookie = req
-            .headers()
-            .get("cookie")
-            .ok()
-            .flatten()
-            .filter(|c| c.contains(LSN_COOKIE));
-        if header.is_some() || cookie.is_some() {
-            db.min_lsn = min_lsn_from(header.as_deref(), cookie.as_deref(), db.lsn_key());
-        }
+        db.min_lsn = min_lsn_of(req, || db.lsn_key().map(<[u8]>::to_vec));
         db
     }
 
@@ -342,6 +333,23 @@ impl Db {
             append_header(headers, "set-cookie", &lsn_cookie(&token));
         }
     }
+}
+
+/// The read-your-writes position a request carries (`x-db-lsn` or the
+/// `db_lsn` cookie), if we signed it. `key` is only asked for when there is a
+/// token to check: most requests carry none.
+pub fn min_lsn_of(req: &Request, key: impl FnOnce() -> Option<Vec<u8>>) -> Option<Lsn> {
+    let header = req.headers().get(LSN_HEADER).ok().flatten();
+    let cookie = req
+        .headers()
+        .get("cookie")
+        .ok()
+        .flatten()
+        .filter(|c| c.contains(LSN_COOKIE));
+    if header.is_none() && cookie.is_none() {
+        return None;
+    }
+    min_lsn_from(header.as_deref(), cookie.as_deref(), key().as_deref())
 }
 
 fn from_rows<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, ApiError> {
