@@ -1,6 +1,7 @@
 //! The checkout worker's settings, read once per request from its bindings.
 
 use checkout::Settings;
+use platform::Log;
 use worker::Env;
 
 /// `[vars]` in functions/checkout/wrangler.toml: RESERVATION_MINUTES,
@@ -11,11 +12,12 @@ pub struct Config {
 }
 
 impl Config {
-    pub fn from_env(env: &Env) -> Config {
+    /// A bad setting is logged under the request that met it.
+    pub fn from_env(env: &Env, log: &Log) -> Config {
         let (settings, errors) =
             Settings::from_vars(|name| env.var(name).ok().map(|v| v.to_string()));
         for e in errors {
-            platform::Log::new("config").error(
+            log.error(
                 "config_invalid",
                 serde_json::json!({"detail": e, "using": "the default"}),
             );

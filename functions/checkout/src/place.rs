@@ -84,7 +84,7 @@ async fn prepare(
     };
     let cart = begin_checkout(call, request, key).await?;
     *frozen_at = Some(cart.version);
-    let config = Config::from_env(&call.env);
+    let config = Config::from_env(&call.env, &call.log);
     let requester = Requester {
         idempotency_secret: &idempotency_secret,
         client_ip_hash: client_ip_hash.as_deref(),

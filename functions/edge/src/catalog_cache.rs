@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use platform::http::if_none_match_matches;
 use platform::respond::{remove_header, set_header};
 use platform::ApiError;
-use worker::{Cache, Context, Date, Env, Request, Response, Url};
+use worker::{Cache, Context, Date, Env, Method, Request, Response, Url};
 
 use crate::cache_rules::{self, CachedResponse, MemoryCache};
 use crate::config::CATALOG_KV;
@@ -57,7 +57,7 @@ pub async fn cached_catalog(
         }
     }
 
-    let forwarded = forward_request(req, url, request_id, None, true)?;
+    let forwarded = forward_request(req, Method::Get, url, request_id, None, true)?;
     let mut resp = call_function(env, binding, forwarded).await?;
     if resp.status_code() != 200 {
         set_header(resp.headers_mut(), "x-cache", "MISS");

@@ -4,7 +4,7 @@
 use futures_util::StreamExt;
 use platform::respond::{append_header, remove_header, set_header};
 use platform::ApiError;
-use worker::{Env, Headers, Request, RequestInit, Response, Url};
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Url};
 
 use crate::routes::MAX_BODY_BYTES;
 
@@ -36,13 +36,14 @@ pub async fn call_function(
     Ok(mutable(resp))
 }
 
-/// The request the function sees: same method, URL and headers, plus our
-/// request id. For a cache fill the validators are dropped so the function
+/// The request the function sees: `method` (the edge's routing method, read
+/// once per request), the same URL and headers, plus our request id. For a cache fill the validators are dropped so the function
 /// sends the full body we store. Outside dev builds, `x-test-*` headers (test
 /// hooks such as `x-test-now`) never pass: a deployed function must not even
 /// see them.
 pub fn forward_request(
     req: &Request,
+    method: Method,
     url: &Url,
     request_id: &str,
     body: Option<worker::wasm_bindgen::JsValue>,
@@ -57,7 +58,7 @@ pub fn forward_request(
         remove_header(&mut headers, "if-modified-since");
     }
     let mut init = RequestInit::new();
-    init.with_method(platform::serve::routing_method(req))
+    init.with_method(method)
         .with_headers(headers)
         .with_body(body);
     Ok(Request::new_with_init(url.as_str(), &init)?)

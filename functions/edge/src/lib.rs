@@ -109,7 +109,7 @@ async fn handle(
     if cacheable {
         return catalog_cache::cached_catalog(&req, &url, env, ctx, binding, request_id).await;
     }
-    let forwarded = forward::forward_request(&req, &url, request_id, body, false)?;
+    let forwarded = forward::forward_request(&req, method, &url, request_id, body, false)?;
     let mut resp = forward::call_function(env, binding, forwarded).await?;
     if routes::is_cacheable_path(&path) {
         set_header(resp.headers_mut(), "x-cache", "BYPASS");
