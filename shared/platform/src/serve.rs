@@ -90,11 +90,25 @@ pub async fn serve(
         Ok(resp) => resp,
         Err(e) => respond::error(&e, &call.log),
     };
+    drain_unread_body(&mut call.req).await;
     call.db.report(resp.headers_mut());
     respond::set_header(resp.headers_mut(), request_id::HEADER, &id);
     #[cfg(feature = "dev")]
     crate::respond::set_header(resp.headers_mut(), DEV_BUILD_HEADER, "true");
     Ok(resp)
+}
+
+/// A body no route read (a 405, a 415, a refusal before the body) is read to
+/// its end before the answer leaves: wrangler 4.86's workerd restarts when a
+/// request body is abandoned half-read (see the edge's forward.rs), taking
+/// every request in flight with it. The edge caps bodies at 64 KiB.
+async fn drain_unread_body(req: &mut Request) {
+    if matches!(routing_method(req), Method::Get | Method::Head | Method::Options)
+        || req.inner().body_used()
+    {
+        return;
+    }
+    let _ = req.bytes().await;
 }
 
 /// A POST, PUT or PATCH whose route reads a body must declare it JSON
