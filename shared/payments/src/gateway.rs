@@ -1,0 +1,188 @@
+//! One trait for every payment provider, and the transport it speaks through.
+//!
+//! A gateway turns our intent (take this order's money, refund this much)
+//! into the provider's HTTP calls and reads its answers. It never touches the
+//! network itself: it is given a [`Transport`] (in a Worker, `fetch::FetchTransport`
+//! wrapped in `retry::Retrying`; in tests, a scripted one) and, for providers
+//! with OAuth, a [`TokenCache`] (KV in a Worker). Adding a provider means one
+//! new `impl Gateway` and one arm in `gateway_for`.
+
+use async_trait::async_trait;
+use platform::money::Money;
+
+use crate::Provider;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HttpMethod {
+    Get,
+    Post,
+}
+
+/// One outbound request, complete: a retry sends exactly this again
+/// (so the same idempotency key).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpCall {
+    pub method: HttpMethod,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+}
+
+impl HttpCall {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// What the provider answered (any status).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpReply {
+    pub status: u16,
+    /// `Retry-After` in seconds, when the provider sent one.
+    pub retry_after_secs: Option<u64>,
+    pub body: String,
+}
+
+/// The request never got an answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// Connection refused, reset, DNS: nothing came back.
+    Network(String),
+    /// No answer within the call's time limit.
+    Timeout,
+}
+
+#[async_trait(?Send)]
+pub trait Transport {
+    async fn send(&self, call: &HttpCall) -> Result<HttpReply, TransportError>;
+}
+
+/// Short-lived values shared between requests (PayPal's OAuth token).
+#[async_trait(?Send)]
+pub trait TokenCache {
+    async fn get(&self, key: &str) -> Option<String>;
+    /// Best effort: a failed put only costs a new token next time.
+    async fn put(&self, key: &str, value: &str, ttl_secs: u64);
+}
+
+/// Why a gateway call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GatewayError {
+    /// The provider refused the request (a 4xx): retrying it changes nothing.
+    /// `code` is the provider's machine-readable reason when it gave one.
+    Rejected { status: u16, code: String, message: String },
+    /// No usable answer after the bounded retries (network errors,
+    /// timeouts, 429, 5xx): safe to try again later with the same key.
+    Unavailable { detail: String },
+    /// A 2xx we could not read: a provider change or our bug.
+    Malformed { detail: String },
+}
+
+impl GatewayError {
+    /// The HTTP error our API answers with. A rejection is the provider's
+    /// word about this request (502 `payment_provider_rejected`, with the
+    /// provider's reason in the message); unavailability is a 503 with
+    /// Retry-After.
+    pub fn to_api_error(&self, provider: Provider) -> platform::ApiError {
+        use platform::ApiError;
+        match self {
+            GatewayError::Rejected { status, code, message } => ApiError::bad_gateway(
+                "payment_provider_rejected",
+                format!("{} refused the request ({status} {code}): {message}", provider.as_str()),
+            ),
+            GatewayError::Unavailable { .. } => ApiError::unavailable(
+                "payment_provider_unavailable",
+                format!("{} could not be reached; retry shortly", provider.as_str()),
+            ),
+            GatewayError::Malformed { detail } => ApiError::internal(format!(
+                "{} answered something unreadable: {detail}",
+                provider.as_str()
+            )),
+        }
+    }
+}
+
+/// A payment to create for an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    /// Our public order id (`ord_...`): Stripe's `metadata[order_id]`,
+    /// PayPal's `custom_id` and `reference_id`.
+    pub order_id: String,
+    pub amount: Money,
+    /// Sent as `Idempotency-Key` / `PayPal-Request-Id`: derived from our ids,
+    /// so a retried request creates nothing new.
+    pub idempotency_key: String,
+    /// PayPal: where the shopper returns after approving / cancelling.
+    pub return_url: String,
+    pub cancel_url: String,
+}
+
+/// What the client needs to let the shopper pay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NextStep {
+    /// Stripe: confirm the PaymentIntent with Stripe.js and this secret.
+    ConfirmWithClientSecret(String),
+    /// PayPal: send the shopper to this approval link.
+    ApproveAt(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedPayment {
+    /// The PaymentIntent id (`pi_...`) or the PayPal order id.
+    pub provider_payment_id: String,
+    pub next_step: NextStep,
+}
+
+/// A capture the provider completed (PayPal; Stripe captures by itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    /// PayPal's capture id (refunds name it).
+    pub capture_id: String,
+    pub amount: Money,
+    /// `false` when the capture was declined or is still pending.
+    pub completed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// What the provider refunds: the PaymentIntent id (Stripe) or the
+    /// capture id (PayPal).
+    pub provider_ref: String,
+    pub amount: Money,
+    /// Our refund's id (`refunds.id`), sent along (`metadata[refund_id]`,
+    /// PayPal `custom_id`) so the provider's events name it.
+    pub refund_id: String,
+    pub idempotency_key: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefundState {
+    Succeeded,
+    /// Accepted, not final yet: the provider's event settles it.
+    Pending,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundOutcome {
+    pub provider_refund_id: String,
+    pub state: RefundState,
+}
+
+#[async_trait(?Send)]
+pub trait Gateway {
+    fn provider(&self) -> Provider;
+    /// Creates the payment (idempotently, under `p.idempotency_key`).
+    async fn create_payment(&self, p: &NewPayment) -> Result<CreatedPayment, GatewayError>;
+    /// Captures an approved payment. Stripe PaymentIntents capture
+    /// automatically, so Stripe answers `Ok(None)` without a call.
+    async fn capture(
+        &self,
+        provider_payment_id: &str,
+        idempotency_key: &str,
+    ) -> Result<Option<Captured>, GatewayError>;
+    async fn refund(&self, r: &RefundRequest) -> Result<RefundOutcome, GatewayError>;
+}
