@@ -50,20 +50,25 @@ fn a_region_added_to_the_config_reaches_the_database_and_leaves_with_it() {
     // ZZ is ISO 3166's user-assigned country code: never a real region.
     let block = "\n[regions.ZZ-T]\nname = \"Test Land\"\ncurrency = \"EUR\"\n\
                  sales_tax = \"0.2\"\nage_verification = \"none\"\n\
-                 delivery_hours = { opens = \"09:00\", closes = \"17:00\", time_zone = \"Europe/Paris\" }\n";
+                 delivery_hours = { opens = \"09:00\", closes = \"17:00\", time_zone = \"Europe/Paris\" }\n\
+                 payment_providers = [\"paypal\"]\n";
     let file = std::env::temp_dir().join(format!("{}.toml", unique("regions-")));
     std::fs::write(&file, format!("{REGIONS_TOML}{block}")).unwrap();
 
     scripts_db(&["sync-regions", file.to_str().unwrap()]);
     let row = primary()
         .query_one(
-            "SELECT name, currency FROM regions WHERE code = 'ZZ-T'",
+            "SELECT name, currency, payment_providers FROM regions WHERE code = 'ZZ-T'",
             &[],
         )
         .unwrap();
     assert_eq!(
-        (row.get::<_, String>(0), row.get::<_, String>(1)),
-        ("Test Land".into(), "EUR".into())
+        (
+            row.get::<_, String>(0),
+            row.get::<_, String>(1),
+            row.get::<_, Vec<String>>(2)
+        ),
+        ("Test Land".into(), "EUR".into(), vec!["paypal".to_string()])
     );
     // A store can now sell there.
     let store: i64 = primary()

@@ -1,22 +1,34 @@
 -- Applied on every `scripts/db migrate` (CREATE OR REPLACE); first defined in
 -- migrations/0003_checkout.sql, which stays as it was.
--- The scheduled job (checkout's cron): give back the stock of reservations whose time ran out and
--- cancel their orders if still unpaid. Locks inventory rows in the same order
--- as place_order, so the two never deadlock. Returns how many it released.
+-- The scheduled job (checkout's cron): give back the stock of reservations
+-- whose time ran out and cancel their orders if still unpaid. Returns how
+-- many reservations it released.
+--
+-- Lock order, as in every path that touches orders and stock (checkout,
+-- payment events, refunds): the order rows first (id order), then inventory
+-- rows in (variant_id, warehouse_id) order. Orders another transaction holds
+-- (a payment being applied right now) are skipped and seen on the next run.
 CREATE OR REPLACE FUNCTION release_expired_reservations(batch int DEFAULT 1000) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
-    expired bigint[];
+    due_orders bigint[];
+    expired    bigint[];
 BEGIN
-    SELECT coalesce(array_agg(id), '{}') INTO expired
-      FROM (SELECT id FROM reservations
-             WHERE status = 'held' AND expires_at <= now()
-             ORDER BY expires_at
-             LIMIT batch
+    SELECT coalesce(array_agg(id), '{}') INTO due_orders
+      FROM (SELECT o.id FROM orders o
+             WHERE o.id IN (SELECT order_id FROM reservations
+                             WHERE status = 'held' AND expires_at <= now()
+                             ORDER BY expires_at
+                             LIMIT batch)
+             ORDER BY o.id
                FOR UPDATE SKIP LOCKED) due;
-    IF cardinality(expired) = 0 THEN
+    IF cardinality(due_orders) = 0 THEN
         RETURN 0;
     END IF;
+
+    SELECT coalesce(array_agg(id), '{}') INTO expired
+      FROM reservations
+     WHERE order_id = ANY (due_orders) AND status = 'held' AND expires_at <= now();
 
     PERFORM 1 FROM inventory_levels il
      WHERE (il.variant_id, il.warehouse_id) IN
@@ -35,8 +47,7 @@ BEGIN
 
     WITH cancelled AS (
         UPDATE orders o SET status = 'cancelled', updated_at = now()
-         WHERE o.id IN (SELECT order_id FROM reservations WHERE id = ANY (expired))
-           AND o.status = 'pending_payment'
+         WHERE o.id = ANY (due_orders) AND o.status = 'pending_payment'
      RETURNING o.id
     )
     INSERT INTO order_status_history (order_id, from_status, to_status, reason)

@@ -241,7 +241,8 @@ fn a_checkout_runs_in_a_region_that_only_the_config_knows() {
     let config = format!(
         "{REGIONS_TOML}\n[regions.US-WA]\nname = \"Washington\"\ncurrency = \"USD\"\n\
          sales_tax = \"0.065\"\nage_verification = \"none\"\n\
-         delivery_hours = {{ opens = \"09:00\", closes = \"18:00\", time_zone = \"America/Los_Angeles\" }}\n"
+         delivery_hours = {{ opens = \"09:00\", closes = \"18:00\", time_zone = \"America/Los_Angeles\" }}\n\
+         payment_providers = [\"stripe\"]\n"
     );
     let regions = regions_from_toml(&config).unwrap();
     let mut b = body();

@@ -5,7 +5,13 @@
 //! * `LSN_TOKEN_SECRET`: signs read-your-writes positions (every worker that
 //!   reads or writes the database, and the edge);
 //! * `IDEMPOTENCY_SECRET`: keys checkout's request fingerprints;
-//! * `CLIENT_IP_SECRET`: keys the hashes of client addresses stored with orders.
+//! * `CLIENT_IP_SECRET`: keys the hashes of client addresses stored with orders;
+//! * `ORDER_TOKEN_SECRET`: keys the access tokens that let a guest pay for
+//!   the order checkout gave them (`payments::order_token`).
+//!
+//! Credentials of other parties (not our HMAC keys, so any length they come
+//! in) are read with [`get_credential`]: the payment providers' API keys and
+//! webhook secrets, our PayPal webhook id, the admin bearer token.
 
 use worker::Env;
 
@@ -14,6 +20,20 @@ use crate::ApiError;
 pub const LSN_TOKEN: &str = "LSN_TOKEN_SECRET";
 pub const IDEMPOTENCY: &str = "IDEMPOTENCY_SECRET";
 pub const CLIENT_IP: &str = "CLIENT_IP_SECRET";
+pub const ORDER_TOKEN: &str = "ORDER_TOKEN_SECRET";
+
+pub const STRIPE_SECRET_KEY: &str = "STRIPE_SECRET_KEY";
+/// The webhook endpoint's signing secret, and during a rotation the one
+/// before it (accepted until `STRIPE_WEBHOOK_PREVIOUS_UNTIL`, a var).
+pub const STRIPE_WEBHOOK: &str = "STRIPE_WEBHOOK_SECRET";
+pub const STRIPE_WEBHOOK_PREVIOUS: &str = "STRIPE_WEBHOOK_SECRET_PREVIOUS";
+pub const PAYPAL_CLIENT_ID: &str = "PAYPAL_CLIENT_ID";
+pub const PAYPAL_CLIENT: &str = "PAYPAL_CLIENT_SECRET";
+pub const PAYPAL_WEBHOOK_ID: &str = "PAYPAL_WEBHOOK_ID";
+/// Bearer token of the admin routes, until staff accounts exist.
+pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+/// Admin tokens shorter than this are refused (the route answers 503).
+pub const MIN_ADMIN_TOKEN_BYTES: usize = 32;
 
 /// Shorter keys than this are a deployment mistake (HMAC keys should carry at
 /// least as many bits as the hash).
@@ -32,4 +52,10 @@ pub fn required(env: &Env, name: &str) -> Result<Vec<u8>, ApiError> {
             "secret {name} is missing or shorter than {MIN_SECRET_BYTES} bytes"
         ))
     })
+}
+
+/// A credential someone else issued (any non-empty length), or `None`.
+pub fn get_credential(env: &Env, name: &str) -> Option<String> {
+    let value = env.secret(name).ok()?.to_string();
+    (!value.is_empty()).then_some(value)
 }

@@ -35,6 +35,7 @@ struct RawRegion {
     sales_tax: Value,
     age_verification: Value,
     delivery_hours: Value,
+    payment_providers: Value,
 }
 
 #[derive(Deserialize)]
@@ -64,6 +65,8 @@ pub(crate) fn parse_region(key: &str, value: Value) -> Result<Region, String> {
         parse_age_rule(&raw.age_verification).map_err(|e| format!("age_verification: {e}"))?;
     let delivery_hours =
         parse_delivery_hours(raw.delivery_hours).map_err(|e| format!("delivery_hours: {e}"))?;
+    let payment_providers = parse_payment_providers(&raw.payment_providers)
+        .map_err(|e| format!("payment_providers: {e}"))?;
 
     Ok(Region {
         code,
@@ -72,7 +75,28 @@ pub(crate) fn parse_region(key: &str, value: Value) -> Result<Region, String> {
         sales_tax,
         age_verification,
         delivery_hours,
+        payment_providers,
     })
+}
+
+/// The payment gateways shoppers of the region may pay with: a non-empty
+/// list of distinct names. Each name must be a gateway the payments crate
+/// has (checked by checkout's tests, which see both crates).
+fn parse_payment_providers(value: &Value) -> Result<Vec<String>, String> {
+    const EXPECTED: &str = "must be a non-empty list of gateway names such as [\"stripe\", \"paypal\"]";
+    let list = value.as_array().filter(|l| !l.is_empty()).ok_or_else(|| format!("{EXPECTED}, got {value}"))?;
+    let mut names: Vec<String> = Vec::new();
+    for item in list {
+        let name = item
+            .as_str()
+            .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_lowercase()))
+            .ok_or_else(|| format!("{EXPECTED}; {item} is not a lower-case name"))?;
+        if names.iter().any(|n| n == name) {
+            return Err(format!("{name:?} is listed twice"));
+        }
+        names.push(name.to_string());
+    }
+    Ok(names)
 }
 
 fn string<'a>(value: &'a Value, field: &str) -> Result<&'a str, String> {
@@ -384,6 +408,7 @@ currency = \"USD\"
 sales_tax = \"0.065\"
 age_verification = {{ minimum_age = 18 }}
 delivery_hours = {{ opens = \"09:00\", closes = \"18:00\", time_zone = \"America/Los_Angeles\" }}
+payment_providers = [\"stripe\"]
 "
         );
         let regions = regions_from_toml(&with_washington).unwrap();
@@ -442,6 +467,7 @@ currency = "JPY"
 sales_tax = "0.1"
 age_verification = { minimum_age = 20 }
 delivery_hours = { opens = "09:00", closes = "21:00", time_zone = "Asia/Tokyo" }
+payment_providers = ["stripe"]
 "#,
         )
         .unwrap();

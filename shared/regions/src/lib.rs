@@ -76,6 +76,9 @@ pub struct Region {
     pub sales_tax: Decimal,
     pub age_verification: AgeRule,
     pub delivery_hours: DeliveryHours,
+    /// The payment gateways offered here (`"stripe"`, `"paypal"`), in the
+    /// order a client should show them.
+    pub payment_providers: Vec<String>,
 }
 
 /// What we store instead of the birth date: that the shopper was checked

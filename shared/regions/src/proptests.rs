@@ -99,6 +99,7 @@ fn valid_block() -> impl Strategy<Value = Block> {
                 "sales_tax": tax,
                 "age_verification": age,
                 "delivery_hours": { "opens": hhmm(opens), "closes": hhmm(closes), "time_zone": tz },
+                "payment_providers": ["stripe", "paypal"],
             });
             Block {
                 code,
@@ -218,12 +219,13 @@ fn fault() -> impl Strategy<Value = Fault> {
     ]
 }
 
-const FIELDS: [&str; 5] = [
+const FIELDS: [&str; 6] = [
     "name",
     "currency",
     "sales_tax",
     "age_verification",
     "delivery_hours",
+    "payment_providers",
 ];
 
 /// `HH:MM` from 00:00 to 23:59, checked without the parser under test.

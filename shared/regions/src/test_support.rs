@@ -57,6 +57,7 @@ pub(crate) fn single_region(overrides: &[(&str, &str)]) -> Result<Regions, Strin
             r#"{ opens = "08:00", closes = "22:00", time_zone = "America/Los_Angeles" }"#
                 .to_string(),
         ),
+        ("payment_providers", r#"["stripe", "paypal"]"#.to_string()),
     ];
     for (key, value) in overrides {
         match fields.iter_mut().find(|(k, _)| k == key) {
