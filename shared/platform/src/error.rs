@@ -55,6 +55,11 @@ impl ApiError {
         Self::new(400, code, message)
     }
 
+    /// 401: the route needs a bearer token and none came.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(401, "unauthorized", message)
+    }
+
     pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
         Self::new(403, code, message)
     }

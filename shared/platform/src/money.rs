@@ -120,6 +120,45 @@ pub struct Money {
 }
 
 impl Money {
+    /// `units` minor units of `currency` (cents of USD, yen of JPY): how
+    /// Stripe writes amounts. Exact for every `i64`.
+    pub fn from_minor_units(units: i64, currency: Currency) -> Money {
+        Money {
+            amount: Decimal::new(units, currency.minor_digits()),
+            currency,
+        }
+    }
+
+    /// A decimal string as PayPal writes amounts (`"12.34"`, `"500"` for
+    /// JPY): plain digits with at most one '.' between digits, no more
+    /// decimals than the currency has, 0 to [`MAX_AMOUNT`]. The result has
+    /// exactly the currency's minor digits (`"12.5"` is 12.50).
+    pub fn parse(value: &str, currency: Currency) -> Result<Money, ApiError> {
+        let invalid = || {
+            ApiError::bad_request(
+                "invalid_amount",
+                format!(
+                    "{value:?} is not an amount in {currency}: use a plain decimal with at most {} decimals, 0 to {MAX_AMOUNT}",
+                    currency.minor_digits()
+                ),
+            )
+        };
+        let plain_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let (whole, fraction) = match value.split_once('.') {
+            Some((whole, fraction)) => (whole, Some(fraction)),
+            None => (value, None),
+        };
+        if !plain_digits(whole)
+            || fraction
+                .is_some_and(|f| !plain_digits(f) || f.len() > currency.minor_digits() as usize)
+        {
+            return Err(invalid());
+        }
+        let mut amount = Amount::parse(value).map_err(|_| invalid())?.decimal();
+        amount.rescale(currency.minor_digits());
+        Ok(Money { amount, currency })
+    }
+
     /// Integer minor units (cents for USD), as payment gateways expect. Fails
     /// rather than rounds when the amount has more precision than the currency.
     pub fn to_minor_units(&self) -> Result<i64, ApiError> {
@@ -180,6 +219,65 @@ mod tests {
         assert_eq!(Currency::parse("USD").unwrap().as_str(), "USD");
         assert!(Currency::parse("usd").is_err());
         assert!(Currency::parse("US").is_err());
+    }
+
+    #[test]
+    fn money_comes_from_minor_units_exactly() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        let m = Money::from_minor_units(1999, usd);
+        assert_eq!(m.amount.to_string(), "19.99");
+        assert_eq!(m.to_minor_units().unwrap(), 1999);
+        assert_eq!(
+            Money::from_minor_units(1000, usd).amount.to_string(),
+            "10.00"
+        );
+        assert_eq!(Money::from_minor_units(0, usd).amount.to_string(), "0.00");
+        assert_eq!(Money::from_minor_units(500, jpy).amount.to_string(), "500");
+        for units in [i64::MIN, -1, 0, 1, 999_999_999_999, i64::MAX] {
+            assert_eq!(
+                Money::from_minor_units(units, usd)
+                    .to_minor_units()
+                    .unwrap(),
+                units
+            );
+        }
+    }
+
+    #[test]
+    fn money_parses_plain_decimals_in_its_currencys_digits() {
+        let usd = Currency::parse("USD").unwrap();
+        let jpy = Currency::parse("JPY").unwrap();
+        let ok = |s: &str, c| Money::parse(s, c).unwrap().amount.to_string();
+        assert_eq!(ok("12.34", usd), "12.34");
+        assert_eq!(ok("12.5", usd), "12.50");
+        assert_eq!(ok("12", usd), "12.00");
+        assert_eq!(ok("0.00", usd), "0.00");
+        assert_eq!(ok("9999999999.99", usd), "9999999999.99");
+        assert_eq!(ok("500", jpy), "500");
+        for (bad, c) in [
+            ("", usd),
+            (".5", usd),
+            ("1.", usd),
+            ("1.234", usd),
+            ("1.2.3", usd),
+            ("-1", usd),
+            ("+1", usd),
+            (" 1", usd),
+            ("1e3", usd),
+            ("1_000", usd),
+            ("1,00", usd),
+            ("NaN", usd),
+            ("10000000000", usd),
+            ("500.0", jpy),
+            ("500.", jpy),
+        ] {
+            assert_eq!(
+                Money::parse(bad, c).unwrap_err().code,
+                "invalid_amount",
+                "{bad:?} {c}"
+            );
+        }
     }
 
     #[test]

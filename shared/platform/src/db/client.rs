@@ -174,6 +174,15 @@ impl Db {
         from_rows(&rows)
     }
 
+    /// A write on the primary for a caller that never reads back through
+    /// us, so needs no read-your-writes position (a provider delivering a
+    /// webhook): one round trip instead of two.
+    pub async fn write_untracked<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
+        let rows = self.on_primary(stmt).await?;
+        self.served.set(Some(Served::Primary));
+        from_rows(&rows)
+    }
+
     /// Runs a read-only statement where the routing rules say it may run.
     pub async fn read<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
         if let Some(rows) = self.read_on_replica(stmt).await? {
