@@ -6,6 +6,7 @@
 //! (outbound HTTP, the token cache in KV); the database side is SQL
 //! (`sql/*.sql`), called by the orders and webhooks workers.
 
+pub mod apply;
 pub mod events;
 pub mod gateway;
 pub mod lifecycle;
@@ -13,16 +14,27 @@ pub mod order_token;
 pub mod paypal;
 pub mod paypal_signature;
 pub mod provider;
+pub mod queries;
 pub mod retry;
+pub mod signature;
+pub mod signing_certificate;
 pub mod stripe;
 pub mod stripe_signature;
 
 #[cfg(feature = "worker")]
 pub mod fetch;
+#[cfg(feature = "worker")]
+pub mod paypal_webcrypto;
+#[cfg(feature = "worker")]
+pub mod outbound;
+#[cfg(feature = "worker")]
+pub mod process;
 
 pub use gateway::{
-    CreatedPayment, Gateway, GatewayError, HttpCall, HttpReply, NewPayment, NextStep,
-    RefundOutcome, RefundRequest, TokenCache, Transport, TransportError,
+    gateway_for, Captured, CreatedPayment, Gateway, GatewayConfig, GatewayError, HttpCall,
+    HttpMethod, HttpReply, NewPayment, NextStep, PayPalConfig, RefundOutcome, RefundRequest,
+    RefundState, StripeConfig, TokenCache, Transport, TransportError,
 };
+pub use retry::{RetryPolicy, Retrying};
 pub use lifecycle::{decide, Decision, EventKind, Facts, OrderStatus};
 pub use provider::Provider;
