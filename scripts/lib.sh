@@ -13,6 +13,17 @@ WASM_BINDGEN_BIN="$TOOLS_CACHE/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-b
 # releases, and scripts/contract and schemathesis.toml are written for this one.
 SCHEMATHESIS_VERSION=4.32.5
 SCHEMATHESIS_VENV="$TOOLS_CACHE/schemathesis-$SCHEMATHESIS_VERSION"
+# The payment providers' local stand-ins (tests/fakes, run by scripts/fakes):
+# localstripe (the Stripe fake's core), stripe-python (to check the webhooks
+# it signs), cryptography (the PayPal fake's certificate and signatures) and
+# aiohttp (both fakes' server: the Stripe fake patches into localstripe's app).
+# Pinned, in a venv named after the pins: a bump makes a new venv.
+PAYFAKES_PINS=(localstripe==1.15.10 stripe==16.1.0 cryptography==50.0.2 aiohttp==3.14.5)
+PAYFAKES_VENV="$TOOLS_CACHE/payfakes-$(IFS=-; echo "${PAYFAKES_PINS[*]//==/}")"
+# Where the fakes listen (scripts/fakes picks free ones once per checkout and
+# keeps them in .local/ports.env, like the databases' ports).
+STRIPE_FAKE_DEFAULT_PORT=25340
+PAYPAL_FAKE_DEFAULT_PORT=25341
 EDGE_HOST=127.0.0.1
 EDGE_PORT=${EDGESHOP_PORT:-8787}
 EDGE_URL="http://$EDGE_HOST:$EDGE_PORT"
@@ -57,6 +68,17 @@ load_ports() {
     # shellcheck disable=SC1091
     . "$STATE/ports.env"
   fi
+}
+# Writes the named port variables into .local/ports.env, keeping the other
+# lines (scripts/db keeps the databases' ports there, scripts/fakes the fakes').
+save_ports_of() { # NAME...
+  local file="$STATE/ports.env" name
+  mkdir -p "$STATE"
+  {
+    if [ -f "$file" ]; then grep -Ev "^($(IFS='|'; echo "$*"))=" "$file" || true; fi
+    for name in "$@"; do echo "$name=${!name}"; done
+  } > "$file.new"
+  mv "$file.new" "$file"
 }
 
 db_url() { echo "postgres://$DB_USER:$DB_PASSWORD@127.0.0.1:$1/$DB_NAME"; }
