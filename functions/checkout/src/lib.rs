@@ -3,8 +3,10 @@
 //!   POST /checkout  (Idempotency-Key required)
 //!     {cart_id, email, shipping_address{...}, region, date_of_birth?,
 //!      delivery: "asap" | {window_start}}
-//!     -> 201 {order_id: "ord_...", status: "pending_payment", totals, delivery,
-//!             reservation_expires_at, ...}
+//!      payment_provider?: "stripe" | "paypal"}
+//!     -> 201 {order_id: "ord_...", order_token, status: "pending_payment", totals,
+//!             delivery, reservation_expires_at, payment?: {provider, payment_id,
+//!             client_secret | approval_url}, ...}
 //!
 //! Events: a cron (every minute, wrangler.toml) releases expired stock
 //! reservations and deletes idempotency keys older than 24 hours. Dev builds
@@ -14,9 +16,10 @@
 //! in `wrangler dev`.
 //!
 //! Bindings: DB / DB_REPLICA, CART_OBJECTS (the cart worker's objects),
+//! ORDERS (the orders worker, which creates payments),
 //! RESERVATION_MINUTES, MAX_UNITS_PER_SKU, MAX_PENDING_ORDERS_PER_EMAIL,
-//! MAX_PENDING_ORDERS_PER_CLIENT (config.rs); secrets IDEMPOTENCY_SECRET and
-//! CLIENT_IP_SECRET (platform::secrets).
+//! MAX_PENDING_ORDERS_PER_CLIENT (config.rs); secrets IDEMPOTENCY_SECRET,
+//! CLIENT_IP_SECRET and ORDER_TOKEN_SECRET (platform::secrets).
 
 use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;
@@ -24,6 +27,7 @@ use worker::{event, Context, Env, Method, Request, Response, ScheduleContext, Sc
 
 mod config;
 mod jobs;
+mod payment;
 mod place;
 
 #[event(fetch)]

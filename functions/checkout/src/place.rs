@@ -59,8 +59,10 @@ pub async fn place(call: &mut Call) -> Result<Response> {
         }
         Err(e) => return Err(e),
     };
+    let mut reply = reply;
     if let Some(order_id) = reply.order_id.clone() {
-        close_cart(call, &request, order_id, frozen_at).await;
+        close_cart(call, &request, order_id.clone(), frozen_at).await;
+        reply.body = crate::payment::add_to_answer(call, &request, &order_id, &reply.body).await?;
     }
     Ok(answer(&reply))
 }
@@ -74,6 +76,14 @@ async fn prepare(
     frozen_at: &mut Option<u64>,
 ) -> Result<PlaceOrderInput> {
     let region = Regions::builtin().get(&request.region)?;
+    if let Some(provider) = request.payment_provider {
+        if !region.payment_providers.iter().any(|p| p == provider.as_str()) {
+            return Err(ApiError::unprocessable(
+                "payment_provider_not_offered",
+                format!("{} is not offered in {}", provider.as_str(), region.code.as_str()),
+            ));
+        }
+    }
     let idempotency_secret = secrets::required(&call.env, secrets::IDEMPOTENCY)?;
     let client_ip_hash = match call.client_ip() {
         Some(ip) => Some(checkout::client_ip_hash(

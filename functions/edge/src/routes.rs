@@ -11,6 +11,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("/checkout", "CHECKOUT"),
     ("/webhooks", "WEBHOOKS"),
     ("/orders", "ORDERS"),
+    // Staff's order routes (refunds) live with the orders; listed before
+    // "/admin" because the first matching prefix wins.
+    ("/admin/orders", "ORDERS"),
     ("/customers", "CUSTOMERS"),
     ("/admin", "ADMIN"),
 ];
@@ -43,6 +46,8 @@ mod tests {
         assert_eq!(binding_for("/catalog/products/x"), Some("CATALOG"));
         assert_eq!(binding_for("/checkout"), Some("CHECKOUT"));
         assert_eq!(binding_for("/webhooks/stripe"), Some("WEBHOOKS"));
+        assert_eq!(binding_for("/admin/orders/ord_x/refunds"), Some("ORDERS"));
+        assert_eq!(binding_for("/admin/stats"), Some("ADMIN"));
         assert_eq!(binding_for("/catalogue"), None);
         assert_eq!(binding_for("/"), None);
         assert_eq!(binding_for("/nope"), None);
