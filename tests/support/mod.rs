@@ -16,12 +16,14 @@ pub mod fixtures;
 pub mod http;
 pub mod listing;
 pub mod local;
+pub mod payments;
 
 pub use db::*;
 pub use fixtures::*;
 pub use http::*;
 pub use listing::*;
 pub use local::*;
+pub use payments::*;
 
 /// A name no earlier run used: tests create their own data, so they can run
 /// again and again on the same database.
