@@ -4,6 +4,7 @@
 use cart::CartId;
 use chrono::{DateTime, NaiveDate, Utc};
 use platform::body::{from_object, json_object, Field};
+use payments::Provider;
 use platform::ApiError;
 use regions::{DeliveryRequest, RegionCode};
 use serde::Deserialize;
@@ -60,6 +61,9 @@ struct CheckoutBody {
     /// `"asap"` or `{"window_start": "<RFC 3339 date-time with offset>"}`.
     #[serde(default)]
     delivery: Field<Value>,
+    /// `"stripe"` or `"paypal"`: create the payment with the order.
+    #[serde(default)]
+    payment_provider: Field<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +74,11 @@ pub struct CheckoutRequest {
     pub region: RegionCode,
     pub date_of_birth: Option<NaiveDate>,
     pub delivery: DeliveryRequest,
+    /// The gateway to create the order's payment with, if the client wants
+    /// it now (else it calls `POST /orders/{id}/payment` later). Not part of
+    /// the fingerprint: the order does not depend on it, and a retry may
+    /// choose another gateway.
+    pub payment_provider: Option<Provider>,
     /// The fingerprint keys stored before migration 0005 have: sha256 of the
     /// body's canonical JSON (birth date included). Used only to replay those
     /// keys, never stored; they are all gone a day after that migration
@@ -102,7 +111,13 @@ impl CheckoutRequest {
             Field::Missing => return Err(invalid_address("must be an object")),
             Field::Invalid(why) => return Err(invalid_address(&why)),
         };
+        let payment_provider = body
+            .payment_provider
+            .optional(|| Provider::parse("").unwrap_err())?
+            .map(|p| Provider::parse(&p))
+            .transpose()?;
         Ok(CheckoutRequest {
+            payment_provider,
             cart_id: CartId::parse(&cart_id)?,
             region: RegionCode::parse(&region)?,
             email: parse_email(body.email)?,
