@@ -50,7 +50,11 @@ pub fn facts(event: &ProviderEvent, ctx: &EventContext) -> Facts {
         Some(m) => m.currency == ctx.total.currency && m.amount == ctx.total.amount,
         None => false,
     };
-    Facts { status: ctx.status, same_payment, amount_matches }
+    Facts {
+        status: ctx.status,
+        same_payment,
+        amount_matches,
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -138,10 +142,17 @@ pub enum Applied {
     /// Applied before: nothing changed.
     Duplicate(bool),
     /// The order changed since it was read; here is how it is now.
-    Stale { status: String, paid_by_ref: Option<String> },
+    Stale {
+        status: String,
+        paid_by_ref: Option<String>,
+    },
     /// Done. `refunds_due`: refunds it asked for, to send to the provider.
     #[serde(untagged)]
-    Done { applied: String, order_status: Option<String>, refunds_due: Vec<i64> },
+    Done {
+        applied: String,
+        order_status: Option<String>,
+        refunds_due: Vec<i64>,
+    },
 }
 
 impl FromRow for Applied {
@@ -186,10 +197,14 @@ mod tests {
         let dup: Applied = serde_json::from_str(r#"{"duplicate": true}"#).unwrap();
         assert_eq!(dup, Applied::Duplicate(true));
         let stale: Applied =
-            serde_json::from_str(r#"{"stale": {"status": "paid", "paid_by_ref": "pi_1"}}"#).unwrap();
+            serde_json::from_str(r#"{"stale": {"status": "paid", "paid_by_ref": "pi_1"}}"#)
+                .unwrap();
         assert_eq!(
             stale,
-            Applied::Stale { status: "paid".into(), paid_by_ref: Some("pi_1".into()) }
+            Applied::Stale {
+                status: "paid".into(),
+                paid_by_ref: Some("pi_1".into())
+            }
         );
         let done: Applied = serde_json::from_str(
             r#"{"applied": "late_payment_refunded", "order_status": "cancelled", "refunds_due": [7]}"#,

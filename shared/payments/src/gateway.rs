@@ -73,7 +73,11 @@ pub trait TokenCache {
 pub enum GatewayError {
     /// The provider refused the request (a 4xx): retrying it changes nothing.
     /// `code` is the provider's machine-readable reason when it gave one.
-    Rejected { status: u16, code: String, message: String },
+    Rejected {
+        status: u16,
+        code: String,
+        message: String,
+    },
     /// No usable answer after the bounded retries (network errors,
     /// timeouts, 429, 5xx): safe to try again later with the same key.
     Unavailable { detail: String },
@@ -89,9 +93,16 @@ impl GatewayError {
     pub fn to_api_error(&self, provider: Provider) -> platform::ApiError {
         use platform::ApiError;
         match self {
-            GatewayError::Rejected { status, code, message } => ApiError::bad_gateway(
+            GatewayError::Rejected {
+                status,
+                code,
+                message,
+            } => ApiError::bad_gateway(
                 "payment_provider_rejected",
-                format!("{} refused the request ({status} {code}): {message}", provider.as_str()),
+                format!(
+                    "{} refused the request ({status} {code}): {message}",
+                    provider.as_str()
+                ),
             ),
             GatewayError::Unavailable { .. } => ApiError::unavailable(
                 "payment_provider_unavailable",
@@ -322,7 +333,10 @@ mod tests {
                 (503, "payment_provider_not_configured")
             );
         }
-        let stripe_only = GatewayConfig { paypal: None, ..full() };
+        let stripe_only = GatewayConfig {
+            paypal: None,
+            ..full()
+        };
         assert!(gateway_for(Provider::Stripe, &stripe_only, &t, &NoTokens).is_ok());
         assert!(gateway_for(Provider::PayPal, &stripe_only, &t, &NoTokens).is_err());
     }

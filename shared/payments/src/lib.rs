@@ -24,9 +24,9 @@ pub mod stripe_signature;
 #[cfg(feature = "worker")]
 pub mod fetch;
 #[cfg(feature = "worker")]
-pub mod paypal_webcrypto;
-#[cfg(feature = "worker")]
 pub mod outbound;
+#[cfg(feature = "worker")]
+pub mod paypal_webcrypto;
 #[cfg(feature = "worker")]
 pub mod process;
 
@@ -35,6 +35,6 @@ pub use gateway::{
     HttpMethod, HttpReply, NewPayment, NextStep, PayPalConfig, RefundOutcome, RefundRequest,
     RefundState, StripeConfig, TokenCache, Transport, TransportError,
 };
-pub use retry::{RetryPolicy, Retrying};
 pub use lifecycle::{decide, Decision, EventKind, Facts, OrderStatus};
 pub use provider::Provider;
+pub use retry::{RetryPolicy, Retrying};

@@ -173,7 +173,11 @@ mod tests {
     use super::*;
 
     fn facts(status: OrderStatus, same_payment: bool, amount_matches: bool) -> Facts {
-        Facts { status, same_payment, amount_matches }
+        Facts {
+            status,
+            same_payment,
+            amount_matches,
+        }
     }
 
     /// Every state × event × fact: the answer is one of the allowed ones,
@@ -231,24 +235,60 @@ mod tests {
         use EventKind as E;
         use OrderStatus::*;
         let cases = [
-            (E::PaymentSucceeded, facts(PendingPayment, false, true), MarkPaid),
-            (E::PaymentSucceeded, facts(PendingPayment, false, false), HoldForReview),
+            (
+                E::PaymentSucceeded,
+                facts(PendingPayment, false, true),
+                MarkPaid,
+            ),
+            (
+                E::PaymentSucceeded,
+                facts(PendingPayment, false, false),
+                HoldForReview,
+            ),
             (E::PaymentSucceeded, facts(Cancelled, false, true), PayLate),
-            (E::PaymentSucceeded, facts(Cancelled, false, false), HoldForReview),
+            (
+                E::PaymentSucceeded,
+                facts(Cancelled, false, false),
+                HoldForReview,
+            ),
             (E::PaymentSucceeded, facts(Paid, true, true), Nothing),
-            (E::PaymentSucceeded, facts(Paid, false, true), RefundExtraPayment),
+            (
+                E::PaymentSucceeded,
+                facts(Paid, false, true),
+                RefundExtraPayment,
+            ),
             (E::PaymentSucceeded, facts(Refunded, true, true), Nothing),
-            (E::PaymentSucceeded, facts(Shipped, false, true), RefundExtraPayment),
-            (E::PaymentFailed, facts(PendingPayment, false, true), RecordAttempt),
+            (
+                E::PaymentSucceeded,
+                facts(Shipped, false, true),
+                RefundExtraPayment,
+            ),
+            (
+                E::PaymentFailed,
+                facts(PendingPayment, false, true),
+                RecordAttempt,
+            ),
             (E::PaymentFailed, facts(Paid, true, true), Nothing),
-            (E::PaymentCanceled, facts(PendingPayment, false, true), RecordAttempt),
+            (
+                E::PaymentCanceled,
+                facts(PendingPayment, false, true),
+                RecordAttempt,
+            ),
             (E::PaymentCanceled, facts(Cancelled, false, true), Nothing),
-            (E::PaymentApproved, facts(PendingPayment, false, true), Capture),
+            (
+                E::PaymentApproved,
+                facts(PendingPayment, false, true),
+                Capture,
+            ),
             (E::PaymentApproved, facts(Cancelled, false, true), Nothing),
             (E::PaymentApproved, facts(Paid, false, true), Nothing),
             (E::PaymentApproved, facts(Paid, true, true), Nothing),
             (E::Refunded, facts(Paid, true, true), RecordRefund),
-            (E::Refunded, facts(PendingPayment, false, true), RecordRefund),
+            (
+                E::Refunded,
+                facts(PendingPayment, false, true),
+                RecordRefund,
+            ),
             (E::Reversed, facts(Paid, true, true), Flag),
             (E::Disputed, facts(Delivered, true, true), Flag),
         ];

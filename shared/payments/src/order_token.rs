@@ -9,7 +9,11 @@ use platform::crypto;
 const TOKEN_HEX_LEN: usize = 32;
 
 pub fn issue(secret: &[u8], public_order_id: &str) -> String {
-    crypto::tag(secret, &[b"order-token:", public_order_id.as_bytes()], TOKEN_HEX_LEN)
+    crypto::tag(
+        secret,
+        &[b"order-token:", public_order_id.as_bytes()],
+        TOKEN_HEX_LEN,
+    )
 }
 
 /// Constant-time comparison with the token this order's id gets.
@@ -34,7 +38,11 @@ mod tests {
         assert_eq!(t.len(), TOKEN_HEX_LEN);
         assert!(verify(SECRET, "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa", &t));
         assert!(!verify(SECRET, "ord_aaaaaaaaaaaaaaaaaaaaaaaaab", &t));
-        assert!(!verify(b"another secret of thirty-two byt", "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa", &t));
+        assert!(!verify(
+            b"another secret of thirty-two byt",
+            "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa",
+            &t
+        ));
         assert!(!verify(SECRET, "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa", ""));
         assert!(!verify(SECRET, "ord_aaaaaaaaaaaaaaaaaaaaaaaaaa", &t[..31]));
     }

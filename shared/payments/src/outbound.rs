@@ -10,7 +10,9 @@ use worker::Env;
 
 use crate::apply::RefundRecord;
 use crate::fetch::{gateway_config, transport, FetchTransport, KvTokenCache, WorkerSleeper};
-use crate::gateway::{gateway_for, Captured, GatewayConfig, GatewayError, RefundRequest, RefundState};
+use crate::gateway::{
+    gateway_for, Captured, GatewayConfig, GatewayError, RefundRequest, RefundState,
+};
 use crate::process::{Outcome, PaymentActions, TOKEN_CACHE_BINDING};
 use crate::queries;
 use crate::retry::Retrying;
@@ -56,10 +58,9 @@ impl Outbound<'_> {
     pub async fn send_refund(&self, refund: &RefundRecord) -> Result<RefundRecord, ApiError> {
         let provider = Provider::parse(&refund.provider)?;
         let request = RefundRequest {
-            provider_ref: refund
-                .provider_ref
-                .clone()
-                .ok_or_else(|| ApiError::internal("refund of a payment without a provider reference"))?,
+            provider_ref: refund.provider_ref.clone().ok_or_else(|| {
+                ApiError::internal("refund of a payment without a provider reference")
+            })?,
             amount: refund.money()?,
             refund_id: refund.refund_id.to_string(),
             idempotency_key: format!("refund-{}", refund.refund_id),
@@ -80,9 +81,11 @@ impl Outbound<'_> {
                 "refund_id": refund.refund_id, "result": "failed",
                 "error": format!("{code}: {message}"),
             }),
-            Err(GatewayError::Unavailable { detail } | GatewayError::Malformed { detail }) => json!({
-                "refund_id": refund.refund_id, "result": "unavailable", "error": detail,
-            }),
+            Err(GatewayError::Unavailable { detail } | GatewayError::Malformed { detail }) => {
+                json!({
+                    "refund_id": refund.refund_id, "result": "unavailable", "error": detail,
+                })
+            }
         };
         if let Err(e) = &answer {
             self.log.warn(
@@ -90,8 +93,10 @@ impl Outbound<'_> {
                 json!({"refund": refund.refund_id, "provider": provider.as_str(), "error": format!("{e:?}")}),
             );
         }
-        let rows: Vec<Outcome<RefundRecord>> =
-            self.db.write(&queries::record_refund_result(&record)).await?;
+        let rows: Vec<Outcome<RefundRecord>> = self
+            .db
+            .write(&queries::record_refund_result(&record))
+            .await?;
         rows.into_iter()
             .next()
             .map(|o| o.0)
@@ -104,7 +109,9 @@ impl Outbound<'_> {
         Ok(GatewayKit {
             config: gateway_config(self.env),
             transport: transport(),
-            tokens: KvTokenCache { kv: self.env.kv(TOKEN_CACHE_BINDING)? },
+            tokens: KvTokenCache {
+                kv: self.env.kv(TOKEN_CACHE_BINDING)?,
+            },
         })
     }
 }
@@ -124,10 +131,20 @@ impl GatewayKit {
 
 #[async_trait::async_trait(?Send)]
 impl PaymentActions for Outbound<'_> {
-    async fn capture(&self, provider: Provider, payment_ref: &str) -> Result<Option<Captured>, GatewayError> {
-        let kit = self.gateway_kit().map_err(|e| GatewayError::Unavailable { detail: e.message })?;
-        let gateway = kit.gateway(provider).map_err(|e| GatewayError::Unavailable { detail: e.message })?;
-        gateway.capture(payment_ref, &format!("capture-{payment_ref}")).await
+    async fn capture(
+        &self,
+        provider: Provider,
+        payment_ref: &str,
+    ) -> Result<Option<Captured>, GatewayError> {
+        let kit = self
+            .gateway_kit()
+            .map_err(|e| GatewayError::Unavailable { detail: e.message })?;
+        let gateway = kit
+            .gateway(provider)
+            .map_err(|e| GatewayError::Unavailable { detail: e.message })?;
+        gateway
+            .capture(payment_ref, &format!("capture-{payment_ref}"))
+            .await
     }
 
     async fn send_refunds(&self, refund_ids: &[i64]) {

@@ -39,7 +39,11 @@ pub const TOKEN_CACHE_BINDING: &str = "PAYMENT_TOKENS";
 #[async_trait::async_trait(?Send)]
 pub trait PaymentActions {
     /// Captures an approved payment, idempotently (`capture-<payment ref>`).
-    async fn capture(&self, provider: Provider, payment_ref: &str) -> Result<Option<Captured>, GatewayError>;
+    async fn capture(
+        &self,
+        provider: Provider,
+        payment_ref: &str,
+    ) -> Result<Option<Captured>, GatewayError>;
     /// Sends these refunds to their providers, best effort: a refund left
     /// `requested` is sent again by the orders worker's cron.
     async fn send_refunds(&self, refund_ids: &[i64]);
@@ -82,7 +86,11 @@ impl EventWork<'_> {
             match applied {
                 Some(Applied::Duplicate(_)) => return Ok(EventResult::Duplicate),
                 Some(Applied::Stale { .. }) => continue,
-                Some(Applied::Done { applied, refunds_due, .. }) => {
+                Some(Applied::Done {
+                    applied,
+                    refunds_due,
+                    ..
+                }) => {
                     if ctx.is_none() {
                         // Never silently ignored: stored as unmatched and shouted about.
                         self.log.error(
@@ -142,11 +150,14 @@ impl EventWork<'_> {
             Err(GatewayError::Rejected { code, .. }) if code == "ORDER_ALREADY_CAPTURED" => {
                 Ok(EventApplication::new(event, Some(ctx), Decision::Nothing))
             }
-            Ok(None) => Ok(EventApplication::new(event, Some(ctx), decide(kind, &crate::apply::facts(event, ctx)))),
+            Ok(None) => Ok(EventApplication::new(
+                event,
+                Some(ctx),
+                decide(kind, &crate::apply::facts(event, ctx)),
+            )),
             Err(e) => Err(e.to_api_error(event.provider)),
         }
     }
-
 }
 
 /// A one-column `outcome` row holding JSON.

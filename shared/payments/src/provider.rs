@@ -44,7 +44,10 @@ mod tests {
             assert_eq!(Provider::parse(p.as_str()).unwrap(), p);
         }
         for bad in ["", "Stripe", "PAYPAL", "braintree", " stripe"] {
-            assert_eq!(Provider::parse(bad).unwrap_err().code, "invalid_payment_provider");
+            assert_eq!(
+                Provider::parse(bad).unwrap_err().code,
+                "invalid_payment_provider"
+            );
         }
     }
 }

@@ -31,7 +31,9 @@ pub fn event_context(event: &ProviderEvent) -> Statement {
 pub fn apply_payment_event(application: &EventApplication) -> Statement {
     let mut s = Statement::new();
     let p = s.bind(serde_json::to_string(application).expect("plain data serializes"));
-    s.push_sql(&format!("SELECT apply_payment_event({p}::jsonb)::text AS outcome"));
+    s.push_sql(&format!(
+        "SELECT apply_payment_event({p}::jsonb)::text AS outcome"
+    ));
     s
 }
 
@@ -76,7 +78,9 @@ pub fn payable_order(public_id: &str) -> Statement {
 pub fn request_refund(input: &serde_json::Value) -> Statement {
     let mut s = Statement::new();
     let p = s.bind(input.to_string());
-    s.push_sql(&format!("SELECT request_refund({p}::jsonb)::text AS outcome"));
+    s.push_sql(&format!(
+        "SELECT request_refund({p}::jsonb)::text AS outcome"
+    ));
     s
 }
 
@@ -84,7 +88,9 @@ pub fn request_refund(input: &serde_json::Value) -> Statement {
 pub fn record_refund_result(input: &serde_json::Value) -> Statement {
     let mut s = Statement::new();
     let p = s.bind(input.to_string());
-    s.push_sql(&format!("SELECT record_refund_result({p}::jsonb)::text AS outcome"));
+    s.push_sql(&format!(
+        "SELECT record_refund_result({p}::jsonb)::text AS outcome"
+    ));
     s
 }
 
@@ -94,9 +100,7 @@ pub fn refunds_to_send(ids: Option<&[i64]>) -> Statement {
     let mut s = Statement::new();
     match ids {
         Some(ids) => {
-            let list = s.bind(
-                ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","),
-            );
+            let list = s.bind(ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
             s.push_sql(&format!(
                 "SELECT refund_json(id)::text AS outcome FROM refunds \
                   WHERE id = ANY (string_to_array({list}, ',')::bigint[]) AND status = 'requested'"
