@@ -361,3 +361,32 @@ fn a_dispute_flags_the_order() {
     assert_eq!(state["needs_review"], true, "{state}");
     assert_eq!(state["status"], "paid", "a flag does not change the status");
 }
+
+#[test]
+fn a_refund_the_provider_cannot_take_now_is_sent_again_by_the_cron() {
+    let order = order_with_payment("stripe", "12.00", 2, 1);
+    let pi = order.payment["payment_id"].as_str().unwrap().to_string();
+    assert_eq!(confirm_with_card(&pi, "4242424242424242"), 200);
+    assert_eq!(wait_for_status(&order, "paid"), "paid");
+    // Stripe is down for this refund's every attempt.
+    let (s, _) = fake_post(&stripe_url(), "/_fake/faults", &json!({
+        "path_prefix": "/v1/refunds", "method": "POST", "status": 503, "count": 3, "contains": pi}));
+    assert_eq!(s, 200);
+    let r = post_json(
+        &format!("/admin/orders/{}/refunds", order.order_id),
+        &json!({"reason": "damaged in transit"}),
+        &[("authorization", &format!("Bearer {}", local_secret("ADMIN_TOKEN"))),
+          ("idempotency-key", &unique("r"))],
+    );
+    assert_eq!(r.status, 202, "accepted, not settled: {}", r.body);
+    assert_eq!(r.json()["status"], "requested");
+    assert_eq!(order_state(&order)["status"], "paid");
+    let (_, none_yet) = stripe_get(&format!("/v1/refunds?payment_intent={pi}"));
+    assert_eq!(none_yet["data"].as_array().map(Vec::len), Some(0));
+    // The orders worker's cron sends it again (run on demand here).
+    let job = post_json("/orders/__dev/scheduled?min_age_secs=0", &json!({}), &[]);
+    assert_eq!(job.status, 200, "{}", job.body);
+    assert_eq!(order_state(&order)["status"], "refunded");
+    let (_, refunds) = stripe_get(&format!("/v1/refunds?payment_intent={pi}"));
+    assert_eq!(refunds["data"].as_array().map(Vec::len), Some(1), "one refund at the provider: {refunds}");
+}

@@ -11,7 +11,9 @@ use platform::{ApiError, Result};
 pub fn order_id(id: &str) -> Result<String> {
     let ok = id.len() == 30
         && id.starts_with("ord_")
-        && id[4..].bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
+        && id[4..]
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
     if ok {
         Ok(id.to_string())
     } else {
@@ -20,7 +22,10 @@ pub fn order_id(id: &str) -> Result<String> {
 }
 
 pub fn not_found() -> ApiError {
-    ApiError::not_found("order_not_found", "no order has this id, or the token does not open it")
+    ApiError::not_found(
+        "order_not_found",
+        "no order has this id, or the token does not open it",
+    )
 }
 
 fn bearer(call: &Call) -> Option<String> {
@@ -43,11 +48,18 @@ pub fn require_order_token(call: &Call, public_id: &str) -> Result<()> {
 pub fn require_admin(call: &Call) -> Result<()> {
     let expected = secrets::get_credential(&call.env, secrets::ADMIN_TOKEN)
         .filter(|t| t.len() >= secrets::MIN_ADMIN_TOKEN_BYTES)
-        .ok_or_else(|| ApiError::unavailable("admin_not_configured", "admin access is not configured"))?;
+        .ok_or_else(|| {
+            ApiError::unavailable("admin_not_configured", "admin access is not configured")
+        })?;
     match bearer(call) {
         Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::forbidden("forbidden", "this token does not open the admin routes")),
-        None => Err(ApiError::unauthorized("send Authorization: Bearer <admin token>")),
+        Some(_) => Err(ApiError::forbidden(
+            "forbidden",
+            "this token does not open the admin routes",
+        )),
+        None => Err(ApiError::unauthorized(
+            "send Authorization: Bearer <admin token>",
+        )),
     }
 }
 

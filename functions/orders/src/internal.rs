@@ -12,6 +12,7 @@
 use payments::gateway::GatewayError;
 use payments::outbound::Outbound;
 use payments::process::PaymentActions;
+use payments::queries::RefundsDue;
 use payments::Provider;
 use platform::respond;
 use platform::serve::Call;
@@ -34,7 +35,11 @@ struct RefundsBody {
 pub async fn capture(call: &mut Call) -> Result<Response> {
     let body: CaptureBody = call.json().await?;
     let provider = Provider::parse(&body.provider)?;
-    let outbound = Outbound { env: &call.env, db: &call.db, log: &call.log };
+    let outbound = Outbound {
+        env: &call.env,
+        db: &call.db,
+        log: &call.log,
+    };
     match outbound.capture(provider, &body.payment_ref).await {
         Ok(Some(c)) => Ok(respond::private_json(
             200,
@@ -52,7 +57,16 @@ pub async fn capture(call: &mut Call) -> Result<Response> {
 
 pub async fn refunds(call: &mut Call) -> Result<Response> {
     let body: RefundsBody = call.json().await?;
-    let outbound = Outbound { env: &call.env, db: &call.db, log: &call.log };
-    let sent = outbound.send_refunds(Some(&body.refund_ids)).await;
-    Ok(respond::private_json(200, json!({"sent": sent.len()}).to_string()))
+    let outbound = Outbound {
+        env: &call.env,
+        db: &call.db,
+        log: &call.log,
+    };
+    let sent = outbound
+        .send_refunds(RefundsDue::Ids(&body.refund_ids))
+        .await;
+    Ok(respond::private_json(
+        200,
+        json!({"sent": sent.len()}).to_string(),
+    ))
 }

@@ -78,7 +78,10 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
     let body = json_object(&call.body().await?)?;
     let body: PaymentBody = from_object(body)?;
     let provider = Provider::parse(&body.provider.required(|| {
-        ApiError::bad_request("provider_required", "say which provider pays: \"stripe\" or \"paypal\"")
+        ApiError::bad_request(
+            "provider_required",
+            "say which provider pays: \"stripe\" or \"paypal\"",
+        )
     })?)?;
 
     let order: PayableOrder = call
@@ -91,7 +94,10 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
     if order.status != "pending_payment" {
         return Err(ApiError::conflict(
             "order_not_payable",
-            format!("the order is {}; only an order awaiting payment can be paid", order.status),
+            format!(
+                "the order is {}; only an order awaiting payment can be paid",
+                order.status
+            ),
         ));
     }
     if !order.reservation_open {
@@ -107,7 +113,11 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
         ));
     }
 
-    let origin = call.env.var("SHOP_ORIGIN").map(|v| v.to_string()).unwrap_or_default();
+    let origin = call
+        .env
+        .var("SHOP_ORIGIN")
+        .map(|v| v.to_string())
+        .unwrap_or_default();
     let new_payment = NewPayment {
         order_id: order.public_id.clone(),
         amount: order.total,
@@ -115,7 +125,11 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
         return_url: format!("{origin}/orders/{}/paid", order.public_id),
         cancel_url: format!("{origin}/orders/{}/cancelled", order.public_id),
     };
-    let work = Outbound { env: &call.env, db: &call.db, log: &call.log };
+    let work = Outbound {
+        env: &call.env,
+        db: &call.db,
+        log: &call.log,
+    };
     let kit = work.gateway_kit()?;
     let created = kit
         .gateway(provider)?
@@ -166,5 +180,8 @@ fn provider_key(provider: Provider, public_id: &str, client_key: &str) -> String
 /// The token checkout hands the shopper with a new order.
 #[allow(dead_code)]
 pub fn token_for(call: &Call, public_id: &str) -> Result<String> {
-    Ok(order_token::issue(&secrets::required(&call.env, secrets::ORDER_TOKEN)?, public_id))
+    Ok(order_token::issue(
+        &secrets::required(&call.env, secrets::ORDER_TOKEN)?,
+        public_id,
+    ))
 }

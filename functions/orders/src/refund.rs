@@ -8,7 +8,7 @@
 use payments::apply::RefundRecord;
 use payments::outbound::Outbound;
 use payments::process::Outcome;
-use payments::queries;
+use payments::queries::{self, RefundsDue};
 use platform::body::{from_object, json_object, Field};
 use platform::db::Db;
 use platform::money::Amount;
@@ -35,7 +35,11 @@ struct RefundBody {
 enum Requested {
     Requested(RefundRecord),
     Replayed(RefundRecord),
-    Refused { status: u16, code: String, message: String },
+    Refused {
+        status: u16,
+        code: String,
+        message: String,
+    },
 }
 
 pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
@@ -45,17 +49,31 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
     let body: RefundBody = from_object(json_object(&call.body().await?)?)?;
     let amount = body
         .amount
-        .optional(|| ApiError::bad_request("invalid_amount", "amount must be a decimal string such as \"12.34\""))?
+        .optional(|| {
+            ApiError::bad_request(
+                "invalid_amount",
+                "amount must be a decimal string such as \"12.34\"",
+            )
+        })?
         .map(|a| Amount::parse(&a))
         .transpose()?;
     if amount.is_some_and(|a| a.decimal().is_zero()) {
-        return Err(ApiError::bad_request("invalid_amount", "a refund must be more than 0"));
+        return Err(ApiError::bad_request(
+            "invalid_amount",
+            "a refund must be more than 0",
+        ));
     }
     let reason = body
         .reason
         .required(|| ApiError::bad_request("reason_required", "say why the order is refunded"))?;
-    if reason.trim().is_empty() || reason.chars().count() > 500 || reason.chars().any(char::is_control) {
-        return Err(ApiError::bad_request("invalid_reason", "reason must be 1-500 characters of text"));
+    if reason.trim().is_empty()
+        || reason.chars().count() > 500
+        || reason.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_request(
+            "invalid_reason",
+            "reason must be 1-500 characters of text",
+        ));
     }
 
     let input = json!({
@@ -71,17 +89,31 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
         .ok_or_else(|| ApiError::internal("request_refund returned nothing"))?
         .0;
     let refund = match requested {
-        Requested::Refused { status, code, message } => return Err(refusal(status, &code, message)),
+        Requested::Refused {
+            status,
+            code,
+            message,
+        } => return Err(refusal(status, &code, message)),
         Requested::Replayed(r) => return Ok(answer(200, &r)),
         Requested::Requested(r) => r,
     };
-    let work = Outbound { env: &call.env, db: &call.db, log: &call.log };
+    let work = Outbound {
+        env: &call.env,
+        db: &call.db,
+        log: &call.log,
+    };
     // The refund exists; if the provider cannot be reached now, the cron
     // sends it again (202: accepted, not settled).
     match work.send_refund(&refund).await {
-        Ok(done) => Ok(answer(if done.status == "requested" { 202 } else { 201 }, &done)),
+        Ok(done) => Ok(answer(
+            if done.status == "requested" { 202 } else { 201 },
+            &done,
+        )),
         Err(e) => {
-            call.log.warn("refund_record_failed", json!({"refund": refund.refund_id, "code": e.code}));
+            call.log.warn(
+                "refund_record_failed",
+                json!({"refund": refund.refund_id, "code": e.code}),
+            );
             Ok(answer(202, &refund))
         }
     }
@@ -102,20 +134,50 @@ fn answer(status: u16, refund: &RefundRecord) -> Response {
     respond::private_json(status, body.to_string())
 }
 
+/// Seconds a refund waits `requested` before the cron sends it again: the
+/// request that asked for it may still be talking to the provider.
+const RETRY_AFTER_SECS: u32 = 60;
+
 /// The cron: refunds still `requested` a minute after their last try.
 pub async fn send_due(env: &Env) {
     let log = Log::new(&platform::request_id::new_id());
     let db = Db::new(env, log.clone());
-    let work = Outbound { env, db: &db, log: &log };
-    let sent = work.send_refunds(None).await;
+    let work = Outbound {
+        env,
+        db: &db,
+        log: &log,
+    };
+    let sent = work
+        .send_refunds(RefundsDue::Waiting {
+            min_age_secs: RETRY_AFTER_SECS,
+        })
+        .await;
     if !sent.is_empty() {
         log.info("refunds_sent", json!({"count": sent.len()}));
     }
 }
 
+/// Dev builds: the cron's job on demand. `?min_age_secs=0` sends every
+/// waiting refund at once (tests do not wait a minute).
 #[cfg(feature = "dev")]
 pub async fn run_job(call: &mut Call) -> Result<Response> {
-    let work = Outbound { env: &call.env, db: &call.db, log: &call.log };
-    let sent = work.send_refunds(None).await;
-    Ok(respond::private_json(200, json!({"refunds_sent": sent.len()}).to_string()))
+    let min_age_secs = call
+        .req
+        .url()?
+        .query_pairs()
+        .find(|(k, _)| k == "min_age_secs")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(RETRY_AFTER_SECS);
+    let work = Outbound {
+        env: &call.env,
+        db: &call.db,
+        log: &call.log,
+    };
+    let sent = work
+        .send_refunds(RefundsDue::Waiting { min_age_secs })
+        .await;
+    Ok(respond::private_json(
+        200,
+        json!({"refunds_sent": sent.len()}).to_string(),
+    ))
 }

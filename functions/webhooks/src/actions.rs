@@ -21,7 +21,9 @@ pub struct ViaOrdersWorker<'a> {
 impl ViaOrdersWorker<'_> {
     async fn post(&self, path: &str, body: Value) -> Result<(u16, Value), String> {
         let headers = Headers::new();
-        headers.set("content-type", "application/json").map_err(|e| e.to_string())?;
+        headers
+            .set("content-type", "application/json")
+            .map_err(|e| e.to_string())?;
         headers
             .set(platform::request_id::HEADER, self.log.request_id())
             .map_err(|e| e.to_string())?;
@@ -46,23 +48,36 @@ impl ViaOrdersWorker<'_> {
 
 #[async_trait(?Send)]
 impl PaymentActions for ViaOrdersWorker<'_> {
-    async fn capture(&self, provider: Provider, payment_ref: &str) -> Result<Option<Captured>, GatewayError> {
+    async fn capture(
+        &self,
+        provider: Provider,
+        payment_ref: &str,
+    ) -> Result<Option<Captured>, GatewayError> {
         let unavailable = |detail: String| GatewayError::Unavailable { detail };
         let (status, body) = self
-            .post("/internal/capture", json!({"provider": provider.as_str(), "payment_ref": payment_ref}))
+            .post(
+                "/internal/capture",
+                json!({"provider": provider.as_str(), "payment_ref": payment_ref}),
+            )
             .await
             .map_err(unavailable)?;
         match status {
             200 => {
-                let amount = body["amount"].as_str().and_then(|a| Decimal::from_str(a).ok());
-                let currency = body["currency"].as_str().and_then(|c| Currency::parse(c).ok());
+                let amount = body["amount"]
+                    .as_str()
+                    .and_then(|a| Decimal::from_str(a).ok());
+                let currency = body["currency"]
+                    .as_str()
+                    .and_then(|c| Currency::parse(c).ok());
                 match (body["capture_id"].as_str(), amount, currency) {
                     (Some(id), Some(amount), Some(currency)) => Ok(Some(Captured {
                         capture_id: id.to_string(),
                         amount: Money { amount, currency },
                         completed: body["completed"] == true,
                     })),
-                    _ => Err(GatewayError::Malformed { detail: format!("capture answer {body}") }),
+                    _ => Err(GatewayError::Malformed {
+                        detail: format!("capture answer {body}"),
+                    }),
                 }
             }
             204 => Ok(None),
@@ -81,10 +96,19 @@ impl PaymentActions for ViaOrdersWorker<'_> {
     }
 
     async fn send_refunds(&self, refund_ids: &[i64]) {
-        match self.post("/internal/refunds", json!({"refund_ids": refund_ids})).await {
+        match self
+            .post("/internal/refunds", json!({"refund_ids": refund_ids}))
+            .await
+        {
             Ok((200, _)) => {}
-            Ok((status, _)) => self.log.warn("refunds_not_sent", json!({"status": status, "refunds": refund_ids})),
-            Err(e) => self.log.warn("refunds_not_sent", json!({"detail": e, "refunds": refund_ids})),
+            Ok((status, _)) => self.log.warn(
+                "refunds_not_sent",
+                json!({"status": status, "refunds": refund_ids}),
+            ),
+            Err(e) => self.log.warn(
+                "refunds_not_sent",
+                json!({"detail": e, "refunds": refund_ids}),
+            ),
         }
     }
 }

@@ -12,8 +12,15 @@ use worker::Response;
 /// database or a provider could not be reached) come back as they are: the
 /// provider retries.
 pub async fn apply(call: &Call, event: &ProviderEvent) -> Result<Response> {
-    let actions = crate::actions::ViaOrdersWorker { env: &call.env, log: &call.log };
-    let work = EventWork { db: &call.db, log: &call.log, actions: &actions };
+    let actions = crate::actions::ViaOrdersWorker {
+        env: &call.env,
+        log: &call.log,
+    };
+    let work = EventWork {
+        db: &call.db,
+        log: &call.log,
+        actions: &actions,
+    };
     let result = work.apply_event(event).await?;
     let outcome = match &result {
         EventResult::Ignored => "ignored",

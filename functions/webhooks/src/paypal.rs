@@ -15,8 +15,8 @@ const TOLERANCE_SECS: i64 = 300;
 const CERT_CACHE_SECS: u64 = 24 * 3600;
 
 pub async fn receive(call: &mut Call) -> Result<Response> {
-    let headers = PayPalHeaders::from_lookup(|name| call.header(name))
-        .map_err(|e| e.to_api_error())?;
+    let headers =
+        PayPalHeaders::from_lookup(|name| call.header(name)).map_err(|e| e.to_api_error())?;
     let body = call.body().await?;
     let now = (Date::now().as_millis() / 1000) as i64;
     let origins = allowed_cert_origins(call);
@@ -33,9 +33,14 @@ pub async fn receive(call: &mut Call) -> Result<Response> {
     );
     let cert = certificate(call, &headers.cert_url).await?;
     // WebCrypto does the RSA: a pure-Rust RSA would cost ~16 KB of wasm.
-    payments::paypal_webcrypto::verify_rsa(&cert, message.as_bytes(), &headers.transmission_sig, now)
-        .await
-        .map_err(|e| e.to_api_error())?;
+    payments::paypal_webcrypto::verify_rsa(
+        &cert,
+        message.as_bytes(),
+        &headers.transmission_sig,
+        now,
+    )
+    .await
+    .map_err(|e| e.to_api_error())?;
     let event = events::parse_paypal(&body)?;
     crate::answer::apply(call, &event).await
 }
@@ -57,24 +62,36 @@ fn allowed_cert_origins(call: &Call) -> Vec<String> {
 /// from the KV cache or fetched once.
 async fn certificate(call: &Call, url: &str) -> Result<String> {
     let kv = call.env.kv(payments::process::TOKEN_CACHE_BINDING)?;
-    let key = format!("paypal-cert:{}", &platform::crypto::hex(&sha256(url.as_bytes()))[..32]);
+    let key = format!(
+        "paypal-cert:{}",
+        &platform::crypto::hex(&sha256(url.as_bytes()))[..32]
+    );
     if let Ok(Some(pem)) = kv.get(&key).text().await {
         return Ok(pem);
     }
     let unavailable = || {
-        ApiError::unavailable("certificate_unavailable", "the signing certificate could not be fetched; retry")
+        ApiError::unavailable(
+            "certificate_unavailable",
+            "the signing certificate could not be fetched; retry",
+        )
     };
     // A Request from the string: parsing it in Rust (`Fetch::Url`) would
     // bring the url crate's IDNA tables, ~110 KB of wasm. check_cert_url
     // already allowed only plain http(s)://host[:port]/path.
     let req = Request::new(url, Method::Get).map_err(|_| unavailable())?;
-    let mut resp = Fetch::Request(req).send().await.map_err(|_| unavailable())?;
+    let mut resp = Fetch::Request(req)
+        .send()
+        .await
+        .map_err(|_| unavailable())?;
     if resp.status_code() != 200 {
         return Err(unavailable());
     }
     let pem = resp.text().await.map_err(|_| unavailable())?;
     if pem.len() > 16 * 1024 || !pem.contains("BEGIN CERTIFICATE") {
-        return Err(ApiError::bad_request("signature_invalid", "the certificate URL does not serve a certificate"));
+        return Err(ApiError::bad_request(
+            "signature_invalid",
+            "the certificate URL does not serve a certificate",
+        ));
     }
     if let Ok(put) = kv.put(&key, &pem) {
         let _ = put.expiration_ttl(CERT_CACHE_SECS).execute().await;

@@ -17,7 +17,11 @@ use crate::lifecycle::{decide, Decision, EventKind, Facts, OrderStatus};
 pub struct EventContext {
     pub order_id: i64,
     pub public_id: String,
-    pub status: OrderStatus,
+    /// The order's status as stored (`expected_status` of the application).
+    pub status_text: String,
+    /// `None` for a status the payment lifecycle does not know (the seed's
+    /// legacy `pending`): no event changes such an order; it is recorded only.
+    pub status: Option<OrderStatus>,
     pub total: Money,
     /// The provider payment id of the payment that paid the order.
     pub paid_by_ref: Option<String>,
@@ -32,16 +36,16 @@ impl FromRow for EventContext {
         Ok(EventContext {
             order_id: row.get("order_id")?,
             public_id: row.get("public_id")?,
-            status: OrderStatus::parse(&status)
-                .ok_or_else(|| ApiError::internal(format!("unknown order status {status}")))?,
+            status: OrderStatus::parse(&status),
+            status_text: status,
             total: Money { amount, currency },
             paid_by_ref: row.text("paid_by_ref")?.map(str::to_string),
         })
     }
 }
 
-/// The lifecycle's facts about this event and this order.
-pub fn facts(event: &ProviderEvent, ctx: &EventContext) -> Facts {
+/// The lifecycle's facts about this event and this order (whose status it knows).
+pub fn facts(event: &ProviderEvent, ctx: &EventContext, status: OrderStatus) -> Facts {
     let same_payment = match (&ctx.paid_by_ref, &event.payment_ref) {
         (Some(paid), Some(this)) => paid == this,
         _ => false,
@@ -51,7 +55,7 @@ pub fn facts(event: &ProviderEvent, ctx: &EventContext) -> Facts {
         None => false,
     };
     Facts {
-        status: ctx.status,
+        status,
         same_payment,
         amount_matches,
     }
@@ -84,7 +88,7 @@ pub struct EventApplication {
     pub event_type: String,
     /// `None`: no order of ours; the event is recorded as unmatched.
     pub order_id: Option<i64>,
-    pub expected_status: Option<&'static str>,
+    pub expected_status: Option<String>,
     pub decision: Decision,
     pub payment: Option<PaymentFacts>,
     pub refund: Option<RefundInput>,
@@ -121,7 +125,7 @@ impl EventApplication {
             event_id: event.event_id.clone(),
             event_type: event.event_type.clone(),
             order_id: ctx.map(|c| c.order_id),
-            expected_status: ctx.map(|c| c.status.as_str()),
+            expected_status: ctx.map(|c| c.status_text.clone()),
             decision,
             payment,
             refund,
@@ -130,9 +134,14 @@ impl EventApplication {
     }
 }
 
-/// The lifecycle's decision for a handled event about a known order.
+/// The lifecycle's decision for a handled event about a known order
+/// (`Nothing` for an order in a status the lifecycle does not know).
 pub fn decision_for(event: &ProviderEvent, ctx: &EventContext) -> Option<Decision> {
-    event.kind.map(|kind| decide(kind, &facts(event, ctx)))
+    let kind = event.kind?;
+    Some(match ctx.status {
+        Some(status) => decide(kind, &facts(event, ctx, status)),
+        None => Decision::Nothing,
+    })
 }
 
 /// What `apply_payment_event` answered.
@@ -191,6 +200,29 @@ impl RefundRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_order_in_a_status_the_lifecycle_does_not_know_is_only_recorded() {
+        let ctx = EventContext::from_row(&Row::from_pairs(&[
+            ("order_id", Some("7")),
+            ("public_id", Some("ord_0123456789abcdefghjkmnpqrs")),
+            ("status", Some("pending")),
+            ("total", Some("10.00")),
+            ("currency", Some("USD")),
+            ("paid_by_ref", None),
+        ]))
+        .unwrap();
+        assert_eq!(ctx.status, None);
+        let event = crate::events::parse_stripe(
+            br#"{"id":"evt_1","type":"payment_intent.succeeded","created":1,"data":{"object":
+                {"id":"pi_1","object":"payment_intent","amount":1000,"amount_received":1000,
+                 "currency":"usd","metadata":{}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(decision_for(&event, &ctx), Some(Decision::Nothing));
+        let app = EventApplication::new(&event, Some(&ctx), Decision::Nothing);
+        assert_eq!(app.expected_status.as_deref(), Some("pending"));
+    }
 
     #[test]
     fn the_three_answers_of_apply_payment_event_parse() {

@@ -28,10 +28,10 @@ impl Outbound<'_> {
     /// Sends refunds to their providers and records each answer: the ones
     /// named, or every refund the provider has not accepted yet (the cron).
     /// Failures are logged; a refund left `requested` is sent again later.
-    pub async fn send_refunds(&self, ids: Option<&[i64]>) -> Vec<RefundRecord> {
+    pub async fn send_refunds(&self, due: queries::RefundsDue<'_>) -> Vec<RefundRecord> {
         let due: Vec<RefundRecord> = match self
             .db
-            .read_primary::<Outcome<RefundRecord>>(&queries::refunds_to_send(ids))
+            .read_primary::<Outcome<RefundRecord>>(&queries::refunds_to_send(due))
             .await
         {
             Ok(rows) => rows.into_iter().map(|o| o.0).collect(),
@@ -148,6 +148,6 @@ impl PaymentActions for Outbound<'_> {
     }
 
     async fn send_refunds(&self, refund_ids: &[i64]) {
-        Outbound::send_refunds(self, Some(refund_ids)).await;
+        Outbound::send_refunds(self, queries::RefundsDue::Ids(refund_ids)).await;
     }
 }

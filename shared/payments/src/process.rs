@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::apply::{decision_for, Applied, EventApplication, EventContext};
 use crate::events::ProviderEvent;
 use crate::gateway::{Captured, GatewayError};
-use crate::lifecycle::{decide, Decision, EventKind};
+use crate::lifecycle::{Decision, EventKind};
 use crate::queries;
 use crate::Provider;
 
@@ -59,7 +59,7 @@ impl EventWork<'_> {
     /// Applies one verified event exactly once. An error means nothing was
     /// stored: the provider must deliver it again (503).
     pub async fn apply_event(&self, event: &ProviderEvent) -> Result<EventResult, ApiError> {
-        let Some(kind) = event.kind else {
+        let Some(_) = event.kind else {
             self.log.info(
                 "payment_event_ignored",
                 json!({"provider": event.provider.as_str(), "type": event.event_type, "event": event.event_id}),
@@ -75,7 +75,7 @@ impl EventWork<'_> {
                 .next();
             let application = match &ctx {
                 None => EventApplication::new(event, None, Decision::Nothing),
-                Some(ctx) => self.application(event, kind, ctx).await?,
+                Some(ctx) => self.application(event, ctx).await?,
             };
             let applied: Option<Applied> = self
                 .db
@@ -120,7 +120,6 @@ impl EventWork<'_> {
     async fn application(
         &self,
         event: &ProviderEvent,
-        kind: EventKind,
         ctx: &EventContext,
     ) -> Result<EventApplication, ApiError> {
         let decision = decision_for(event, ctx).unwrap_or(Decision::Nothing);
@@ -150,11 +149,8 @@ impl EventWork<'_> {
             Err(GatewayError::Rejected { code, .. }) if code == "ORDER_ALREADY_CAPTURED" => {
                 Ok(EventApplication::new(event, Some(ctx), Decision::Nothing))
             }
-            Ok(None) => Ok(EventApplication::new(
-                event,
-                Some(ctx),
-                decide(kind, &crate::apply::facts(event, ctx)),
-            )),
+            // A provider that captures by itself: the approval changes nothing.
+            Ok(None) => Ok(EventApplication::new(event, Some(ctx), Decision::Nothing)),
             Err(e) => Err(e.to_api_error(event.provider)),
         }
     }

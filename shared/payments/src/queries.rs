@@ -94,24 +94,34 @@ pub fn record_refund_result(input: &serde_json::Value) -> Statement {
     s
 }
 
-/// Refunds to send: these ids (just asked for), or with `None` every refund
-/// still `requested` a minute after its last try (the cron's sweep).
-pub fn refunds_to_send(ids: Option<&[i64]>) -> Statement {
+/// Which refunds to send to their providers.
+#[derive(Debug, Clone, Copy)]
+pub enum RefundsDue<'a> {
+    /// These, just asked for (if still `requested`).
+    Ids(&'a [i64]),
+    /// Every refund still `requested` this many seconds after its last try
+    /// (the cron's sweep; at most 50 per run, oldest first).
+    Waiting { min_age_secs: u32 },
+}
+
+/// The refunds to send, as `refund_json` records.
+pub fn refunds_to_send(due: RefundsDue) -> Statement {
     let mut s = Statement::new();
-    match ids {
-        Some(ids) => {
+    match due {
+        RefundsDue::Ids(ids) => {
             let list = s.bind(ids.iter().map(i64::to_string).collect::<Vec<_>>().join(","));
             s.push_sql(&format!(
                 "SELECT refund_json(id)::text AS outcome FROM refunds \
                   WHERE id = ANY (string_to_array({list}, ',')::bigint[]) AND status = 'requested'"
             ));
         }
-        None => {
-            s.push_sql(
+        RefundsDue::Waiting { min_age_secs } => {
+            let age = s.bind(min_age_secs.to_string());
+            s.push_sql(&format!(
                 "SELECT refund_json(id)::text AS outcome FROM refunds \
-                  WHERE status = 'requested' AND updated_at < now() - interval '1 minute' \
-                  ORDER BY updated_at LIMIT 50",
-            );
+                  WHERE status = 'requested' AND updated_at <= now() - make_interval(secs => {age}::int) \
+                  ORDER BY updated_at LIMIT 50"
+            ));
         }
     }
     s
