@@ -64,4 +64,27 @@ fn paypal_approval_is_captured_and_pays_the_order_and_a_forged_signature_is_reje
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json()["status"], "succeeded");
     assert_eq!(order_state(&order)["status"], "refunded");
+    // PayPal's PAYMENT.CAPTURE.REFUNDED follows: accepted, and it names our
+    // refund (custom_id), so the refund is counted once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let refunded_events = || -> Vec<serde_json::Value> {
+        let (_, deliveries) = fake_get(&paypal_url(), "/_fake/deliveries");
+        deliveries.as_array().unwrap().iter()
+            .filter(|d| d["event_type"] == "PAYMENT.CAPTURE.REFUNDED").cloned().collect()
+    };
+    while refunded_events().is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let events = refunded_events();
+    assert!(!events.is_empty());
+    assert!(events.iter().all(|d| d["status"] == 200), "{events:?}");
+    let refunds: i64 = primary()
+        .query_one(
+            "SELECT count(*) FROM refunds r JOIN orders o ON o.id = r.order_id WHERE o.public_id = $1",
+            &[&order.order_id],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(refunds, 1);
+    assert_eq!(order_state(&order)["status"], "refunded");
 }

@@ -58,7 +58,10 @@ BEGIN
         -- The payment the event is about: its row, made if the event is the
         -- first we hear of it (the row written when it was created may be
         -- missing if that request died after the provider answered).
-        IF pm IS NOT NULL AND pm->>'ref' IS NOT NULL THEN
+        -- Events without the payment's amount (a refund, a dispute) only
+        -- find the row; NOT NULL is checked before ON CONFLICT, so they
+        -- cannot go through the INSERT.
+        IF pm->>'ref' IS NOT NULL AND pm->>'amount' IS NOT NULL THEN
             INSERT INTO payments (order_id, provider, provider_payment_id, capture_id, amount, currency)
             VALUES (o_id, p->>'provider', pm->>'ref', pm->>'capture_ref',
                     (pm->>'amount')::numeric, pm->>'currency')
@@ -66,9 +69,11 @@ BEGIN
                SET capture_id = coalesce(payments.capture_id, EXCLUDED.capture_id),
                    updated_at = now()
             RETURNING * INTO pay;
-        ELSIF pm IS NOT NULL AND pm->>'capture_ref' IS NOT NULL THEN
+        ELSIF pm->>'ref' IS NOT NULL OR pm->>'capture_ref' IS NOT NULL THEN
             SELECT * INTO pay FROM payments
-             WHERE provider = p->>'provider' AND capture_id = pm->>'capture_ref';
+             WHERE provider = p->>'provider'
+               AND (provider_payment_id = pm->>'ref' OR capture_id = pm->>'capture_ref')
+             ORDER BY id LIMIT 1;
         END IF;
 
         -- Money arrived (every succeeded decision): the payment row says so.
