@@ -19,7 +19,8 @@ API (as PayPal):
                                         then PAYMENT.CAPTURE.COMPLETED / .DECLINED
   POST /v2/payments/captures/{id}/refund -> 201, then PAYMENT.CAPTURE.REFUNDED
   GET  /v2/payments/captures/{id}, GET /v2/payments/refunds/{id}
-  GET  /certs/paypal-fake.pem           the certificate webhooks are signed with
+  GET  /v1/notifications/certs/CERT-<hash>   the certificate webhooks are signed with
+                                        (its URL changes with the key, at each start)
   GET  /checkoutnow?token=ID            the buyer's page: approves (as the approve
                                         control below; &decline=1 to decline at capture)
                                         and redirects to the order's return_url with
@@ -35,7 +36,7 @@ seconds after the event; a failed delivery is recorded, never retried.
 Signatures, as PayPal: PAYPAL-TRANSMISSION-ID (uuid4), PAYPAL-TRANSMISSION-TIME
 (RFC 3339 UTC), PAYPAL-TRANSMISSION-SIG = base64 of RSA-SHA256 (PKCS#1 v1.5)
 over "<transmission id>|<transmission time>|<webhook id>|<crc32 of the raw
-body, decimal>", PAYPAL-CERT-URL = <public url>/certs/paypal-fake.pem,
+body, decimal>", PAYPAL-CERT-URL = <public url>/v1/notifications/certs/CERT-<hash>,
 PAYPAL-AUTH-ALGO: SHA256withRSA, PAYPAL-AUTH-VERSION: v2. The certificate is a
 self-signed RSA-2048 one made at start.
 
@@ -76,6 +77,7 @@ import argparse
 import asyncio
 import base64
 import datetime
+import hashlib
 import json
 import logging
 import random
@@ -94,7 +96,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
-CERT_PATH = '/certs/paypal-fake.pem'
+# Like PayPal's (.../v1/notifications/certs/CERT-<id>), the URL names the
+# certificate: a restarted fake has a new key and so a new URL, and a
+# receiver that caches certificates by URL (as ours does) never checks a new
+# signature against an old certificate.
+CERT_ROUTE = '/v1/notifications/certs/{name}'
 ZERO_DECIMAL = {'HUF', 'JPY', 'TWD'}
 log = logging.getLogger('paypal-fake')
 
@@ -106,6 +112,9 @@ class Fake:
         self.args = args
         self.public = (args.public_url or f'http://127.0.0.1:{args.port}').rstrip('/')
         self.key, self.cert_pem = make_cert('paypal-fake')
+        pem = self.cert_pem if isinstance(self.cert_pem, bytes) else self.cert_pem.encode()
+        self.cert_name = 'CERT-' + hashlib.sha256(pem).hexdigest()[:24]
+        self.cert_path = '/v1/notifications/certs/' + self.cert_name
         self.forge_key, _ = make_cert('paypal-fake-forged')
         self.tokens = {}       # access token -> expiry (epoch seconds)
         self.orders = {}       # id -> order (internal fields start with _)
@@ -252,7 +261,7 @@ def sign_headers(fake, body, transmission_time=None, forge=False, webhook_id=Non
             'PAYPAL-TRANSMISSION-ID': tid,
             'PAYPAL-TRANSMISSION-TIME': ttime,
             'PAYPAL-TRANSMISSION-SIG': base64.b64encode(sig).decode(),
-            'PAYPAL-CERT-URL': cert_url or fake.public + CERT_PATH,
+            'PAYPAL-CERT-URL': cert_url or fake.public + fake.cert_path,
             'PAYPAL-AUTH-ALGO': 'SHA256withRSA',
             'PAYPAL-AUTH-VERSION': 'v2'}
 
@@ -546,7 +555,11 @@ async def refund_get(request):
 
 
 async def cert(request):
-    return web.Response(body=request.app['fake'].cert_pem, content_type='application/x-pem-file')
+    fake = request.app['fake']
+    if request.match_info['name'] != fake.cert_name:
+        return web.json_response({'name': 'RESOURCE_NOT_FOUND', 'message': 'no such certificate',
+                                  'details': []}, status=404)
+    return web.Response(body=fake.cert_pem, content_type='application/x-pem-file')
 
 
 # --- test controls --------------------------------------------------------------
@@ -683,7 +696,9 @@ def take_fault(fake, request, body):
 @web.middleware
 async def middleware(request, handler):
     fake = request.app['fake']
-    if not request.path.startswith(('/v1/', '/v2/')):
+    # Certificates are public, as PayPal's are (webhook receivers fetch them).
+    if not request.path.startswith(('/v1/', '/v2/')) \
+            or request.path.startswith('/v1/notifications/certs/'):
         return await handler(request)
     body = (await request.read()).decode('utf-8', 'replace')
     is_token = request.path == '/v1/oauth2/token'
@@ -774,7 +789,7 @@ def main():
     r.add_get('/v2/payments/captures/{id}', capture_get)
     r.add_post('/v2/payments/captures/{id}/refund', capture_refund)
     r.add_get('/v2/payments/refunds/{id}', refund_get)
-    r.add_get(CERT_PATH, cert)
+    r.add_get(CERT_ROUTE, cert)
     r.add_get('/checkoutnow', checkoutnow)
     r.add_post('/_fake/tokens/expire', tokens_expire)
     r.add_post('/_fake/orders/{id}/approve', fake_approve)
