@@ -45,24 +45,70 @@ pub fn shopper_ip() -> String {
 }
 
 pub fn post_json(path: &str, body: &Value) -> Reply {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(Duration::from_secs(30))
-        .redirects(0)
-        .build();
-    let result = agent
+    post_json_with(path, body, &[])
+}
+
+/// `post_json` with more headers.
+pub fn post_json_with(path: &str, body: &Value, headers: &[(&str, &str)]) -> Reply {
+    let mut req = agent()
         .post(&format!("{}{path}", base_url()))
         .set("content-type", "application/json")
-        .set("cf-connecting-ip", &shopper_ip())
-        .send_string(&body.to_string());
+        .set("cf-connecting-ip", &shopper_ip());
+    for (name, value) in headers {
+        req = req.set(name, value);
+    }
+    reply(&format!("POST {path}"), req.send_string(&body.to_string()))
+}
+
+/// A GET through the edge with these headers.
+pub fn get_with(path: &str, headers: &[(&str, &str)]) -> Reply {
+    let mut req = agent().get(&format!("{}{path}", base_url()));
+    for (name, value) in headers {
+        req = req.set(name, value);
+    }
+    reply(&format!("GET {path}"), req.call())
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new()
+        .timeout(Duration::from_secs(30))
+        .redirects(0)
+        .build()
+}
+
+/// The answer whatever its status; a transport error panics (with `what`).
+pub fn reply(what: &str, result: Result<ureq::Response, ureq::Error>) -> Reply {
     let resp = match result {
         Ok(r) => r,
         Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => panic!("POST {path}: {e}"),
+        Err(e) => panic!("{what}: {e}"),
     };
     Reply {
         status: resp.status(),
         body: resp.into_string().unwrap_or_default(),
     }
+}
+
+/// A new cart in the bench store, retrying the explicit "retry shortly"
+/// answer (503) a few times.
+pub fn create_cart() -> String {
+    for attempt in 0.. {
+        let r = post_json(
+            "/cart",
+            &serde_json::json!({"store_id": STORE_ID, "region": REGION}),
+        );
+        if r.status == 201 {
+            return r.json()["id"].as_str().unwrap().to_string();
+        }
+        assert!(
+            r.status == 503 && attempt < 5,
+            "create cart: {} {}",
+            r.status,
+            r.body
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    unreachable!()
 }
 
 pub fn add_item(cart: &str, sku: &str, quantity: u32) -> Reply {

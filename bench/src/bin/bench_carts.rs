@@ -4,7 +4,7 @@
 //!
 //!   EDGESHOP_BASE_URL=... bench_carts COUNT SKU [SKU...]
 
-use bench::{add_item, post_json, REGION, STORE_ID};
+use bench::{add_item, create_cart};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -36,25 +36,4 @@ fn main() {
             println!("{cart}");
         }
     }
-}
-
-/// A new cart, retrying the explicit "retry shortly" answer (503) a few times.
-fn create_cart() -> String {
-    for attempt in 0.. {
-        let r = post_json(
-            "/cart",
-            &serde_json::json!({"store_id": STORE_ID, "region": REGION}),
-        );
-        if r.status == 201 {
-            return r.json()["id"].as_str().unwrap().to_string();
-        }
-        assert!(
-            r.status == 503 && attempt < 5,
-            "create cart: {} {}",
-            r.status,
-            r.body
-        );
-        std::thread::sleep(std::time::Duration::from_millis(200));
-    }
-    unreachable!()
 }
