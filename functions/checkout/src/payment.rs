@@ -52,6 +52,12 @@ async fn create(call: &Call, order_id: &str, token: &str, provider: &str) -> Res
     if status == 201 {
         return Ok(value);
     }
+    // A replayed checkout whose order is no longer awaiting payment (paid,
+    // or its reservation expired): the order is the answer; there is no
+    // payment to make. Its state now: GET /orders/{id}.
+    if status == 409 {
+        return Ok(Value::Null);
+    }
     let code = value["error"]["code"].as_str().unwrap_or("payment_unavailable").to_string();
     call.log.warn("payment_not_created", json!({"order": order_id, "status": status, "code": code}));
     // The order is placed and holds its stock either way: the same

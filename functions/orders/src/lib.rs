@@ -37,14 +37,14 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 async fn route(call: &mut Call) -> Result<Response> {
     let path = call.req.path();
     match (call.method(), segments(&path).as_slice()) {
-        (Method::Get, ["orders", id]) => status::show(call, id).await,
+        (Method::Get | Method::Head, ["orders", id]) => status::show(call, id).await,
         (Method::Post, ["orders", id, "payment"]) => pay::create(call, id).await,
         (Method::Post, ["admin", "orders", id, "refunds"]) => refund::create(call, id).await,
         (Method::Post, ["internal", "capture"]) => internal::capture(call).await,
         (Method::Post, ["internal", "refunds"]) => internal::refunds(call).await,
         #[cfg(feature = "dev")]
         (Method::Post, ["orders", "__dev", "scheduled"]) => refund::run_job(call).await,
-        (_, ["orders", _]) => Err(no_route(&path, Some("GET"))),
+        (_, ["orders", _]) => Err(no_route(&path, Some("GET, HEAD"))),
         (_, ["orders", _, "payment"] | ["admin", "orders", _, "refunds"]) => {
             Err(no_route(&path, Some("POST")))
         }
