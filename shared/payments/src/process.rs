@@ -5,7 +5,7 @@
 //! and the webhooks worker asks the orders worker over its service binding,
 //! which keeps the gateways out of the webhooks worker's wasm.
 
-use platform::db::Db;
+use platform::db::{Db, PrimarySession};
 use platform::{ApiError, Log};
 use serde_json::json;
 
@@ -66,10 +66,27 @@ impl EventWork<'_> {
             );
             return Ok(EventResult::Ignored);
         };
+        // Both statements on one connection: the read, then the write that
+        // depends on it (2 statements, 1 connection per event).
+        let (result, refunds_due) = self
+            .db
+            .primary_session(async |db| self.apply_on(db, event).await)
+            .await?;
+        if !refunds_due.is_empty() {
+            self.actions.send_refunds(&refunds_due).await;
+        }
+        Ok(result)
+    }
+
+    /// Read, decide, apply; again while the order keeps changing underneath.
+    async fn apply_on(
+        &self,
+        db: &PrimarySession<'_>,
+        event: &ProviderEvent,
+    ) -> Result<(EventResult, Vec<i64>), ApiError> {
         for _ in 0..STALE_RETRIES {
-            let ctx: Option<EventContext> = self
-                .db
-                .read_primary(&queries::event_context(event))
+            let ctx: Option<EventContext> = db
+                .run(&queries::event_context(event))
                 .await?
                 .into_iter()
                 .next();
@@ -77,14 +94,13 @@ impl EventWork<'_> {
                 None => EventApplication::new(event, None, Decision::Nothing),
                 Some(ctx) => self.application(event, ctx).await?,
             };
-            let applied: Option<Applied> = self
-                .db
-                .write_untracked(&queries::apply_payment_event(&application))
+            let applied: Option<Applied> = db
+                .run(&queries::apply_payment_event(&application))
                 .await?
                 .into_iter()
                 .next();
             match applied {
-                Some(Applied::Duplicate(_)) => return Ok(EventResult::Duplicate),
+                Some(Applied::Duplicate(_)) => return Ok((EventResult::Duplicate, Vec::new())),
                 Some(Applied::Stale { .. }) => continue,
                 Some(Applied::Done {
                     applied,
@@ -98,12 +114,9 @@ impl EventWork<'_> {
                             json!({"provider": event.provider.as_str(), "type": event.event_type,
                                    "event": event.event_id, "payment": event.payment_ref}),
                         );
-                        return Ok(EventResult::Unmatched);
+                        return Ok((EventResult::Unmatched, Vec::new()));
                     }
-                    if !refunds_due.is_empty() {
-                        self.actions.send_refunds(&refunds_due).await;
-                    }
-                    return Ok(EventResult::Applied(applied));
+                    return Ok((EventResult::Applied(applied), refunds_due));
                 }
                 None => return Err(ApiError::internal("apply_payment_event returned nothing")),
             }

@@ -103,8 +103,10 @@ pub async fn serve(
 /// request body is abandoned half-read (see the edge's forward.rs), taking
 /// every request in flight with it. The edge caps bodies at 64 KiB.
 async fn drain_unread_body(req: &mut Request) {
-    if matches!(routing_method(req), Method::Get | Method::Head | Method::Options)
-        || req.inner().body_used()
+    if matches!(
+        routing_method(req),
+        Method::Get | Method::Head | Method::Options
+    ) || req.inner().body_used()
     {
         return;
     }

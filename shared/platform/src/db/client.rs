@@ -174,13 +174,49 @@ impl Db {
         from_rows(&rows)
     }
 
-    /// A write on the primary for a caller that never reads back through
-    /// us, so needs no read-your-writes position (a provider delivering a
-    /// webhook): one round trip instead of two.
-    pub async fn write_untracked<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
-        let rows = self.on_primary(stmt).await?;
-        self.served.set(Some(Served::Primary));
-        from_rows(&rows)
+    /// Several statements on one primary connection, each its own
+    /// transaction, for work whose next statement depends on the previous
+    /// answer and whose caller never reads back (a provider's webhook: read
+    /// the order, decide, apply): one connection instead of one per
+    /// statement, and no read-your-writes position. As for single
+    /// statements, a stale pooled connection that fails on the first
+    /// statement, before anything ran, is replaced once.
+    pub async fn primary_session<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        F: AsyncFn(&PrimarySession<'_>) -> Result<T, ApiError>,
+    {
+        let hd = self
+            .env
+            .hyperdrive(PRIMARY_BINDING)
+            .map_err(|_| ApiError::internal("the DB binding is missing"))?;
+        let work = &work;
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let stale_first = Cell::new(false);
+            let stale = &stale_first;
+            let outcome = with_client(&hd, PRIMARY_CONNECT_TIMEOUT, |client| async move {
+                let session = PrimarySession {
+                    db: self,
+                    client: &client,
+                    ran: Cell::new(0),
+                    stale_first: stale,
+                };
+                Ok(work(&session).await)
+            })
+            .await;
+            match outcome {
+                Ok(Err(_)) if stale_first.get() && tries == 1 => {
+                    self.log
+                        .warn("primary_connection_stale", json!({"retry": true}));
+                }
+                Ok(result) => {
+                    self.served.set(Some(Served::Primary));
+                    return result;
+                }
+                Err(e) => return Err(e.into_api_error(&self.log, "primary")),
+            }
+        }
     }
 
     /// Runs a read-only statement where the routing rules say it may run.
@@ -359,6 +395,32 @@ pub fn min_lsn_of(req: &Request, key: impl FnOnce() -> Option<Vec<u8>>) -> Optio
         return None;
     }
     min_lsn_from(header.as_deref(), cookie.as_deref(), key().as_deref())
+}
+
+/// One primary connection lent to `Db::primary_session`'s work.
+pub struct PrimarySession<'a> {
+    db: &'a Db,
+    client: &'a Client,
+    /// Statements run on this connection so far.
+    ran: Cell<u32>,
+    /// The first statement found the connection gone: replace it once.
+    stale_first: &'a Cell<bool>,
+}
+
+impl PrimarySession<'_> {
+    /// One statement, its own transaction, on the session's connection.
+    pub async fn run<T: FromRow>(&self, stmt: &Statement) -> Result<Vec<T>, ApiError> {
+        self.ran.set(self.ran.get() + 1);
+        match self.db.run(self.client, stmt).await {
+            Ok(rows) => from_rows(&rows),
+            Err(e) => {
+                if self.ran.get() == 1 && e.is_connection_failure() {
+                    self.stale_first.set(true);
+                }
+                Err(e.into_api_error(&self.db.log, "primary"))
+            }
+        }
+    }
 }
 
 fn from_rows<T: FromRow>(rows: &[Row]) -> Result<Vec<T>, ApiError> {

@@ -7,4 +7,4 @@ pub mod route;
 #[cfg(feature = "worker")]
 mod client;
 #[cfg(feature = "worker")]
-pub use client::{min_lsn_of, Db, PRIMARY_BINDING, REPLICA_BINDING};
+pub use client::{min_lsn_of, Db, PrimarySession, PRIMARY_BINDING, REPLICA_BINDING};
