@@ -183,6 +183,22 @@ pub struct RefundOutcome {
     pub state: RefundState,
 }
 
+/// A provider's JSON answer read into `T`. The detail never quotes the body:
+/// a PaymentIntent holds its client secret, a token answer the token.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(
+    body: &str,
+    what: &str,
+) -> Result<T, GatewayError> {
+    serde_json::from_str(body).map_err(|e| GatewayError::Malformed {
+        detail: format!(
+            "{what}: {:?} error at line {} column {}",
+            e.classify(),
+            e.line(),
+            e.column()
+        ),
+    })
+}
+
 #[async_trait(?Send)]
 pub trait Gateway {
     fn provider(&self) -> Provider;

@@ -19,8 +19,8 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use crate::gateway::{
-    Captured, CreatedPayment, Gateway, GatewayError, HttpCall, HttpMethod, HttpReply, NewPayment,
-    NextStep, RefundOutcome, RefundRequest, RefundState, TokenCache, Transport,
+    decode, Captured, CreatedPayment, Gateway, GatewayError, HttpCall, HttpMethod, HttpReply,
+    NewPayment, NextStep, RefundOutcome, RefundRequest, RefundState, TokenCache, Transport,
 };
 use crate::retry::settled;
 use crate::Provider;
@@ -447,19 +447,6 @@ fn path_id(id: &str) -> Result<&str, GatewayError> {
             message: "not a PayPal id (letters, digits, - and _ only); not sent".into(),
         })
     }
-}
-
-/// A 2xx body as `T`. The detail names where the JSON went wrong but never
-/// quotes it: token answers hold the access token.
-fn decode<T: DeserializeOwned>(body: &str, what: &str) -> Result<T, GatewayError> {
-    serde_json::from_str(body).map_err(|e| GatewayError::Malformed {
-        detail: format!(
-            "{what}: {:?} error at line {} column {}",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
-    })
 }
 
 #[cfg(test)]

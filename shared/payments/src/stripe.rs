@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 use serde::Deserialize;
 
 use crate::gateway::{
-    Captured, CreatedPayment, Gateway, GatewayError, HttpCall, HttpMethod, HttpReply, NewPayment,
-    NextStep, RefundOutcome, RefundRequest, RefundState, Transport,
+    decode, Captured, CreatedPayment, Gateway, GatewayError, HttpCall, HttpMethod, HttpReply,
+    NewPayment, NextStep, RefundOutcome, RefundRequest, RefundState, Transport,
 };
 use crate::retry::settled;
 use crate::Provider;
@@ -214,19 +214,6 @@ fn minor_units(m: &Money) -> Result<String, GatewayError> {
                 m.amount, m.currency
             ),
         })
-}
-
-/// A 2xx body as `T`. The detail names where the JSON went wrong but never
-/// quotes it: the body holds the client secret.
-fn decode<T: DeserializeOwned>(body: &str, what: &str) -> Result<T, GatewayError> {
-    serde_json::from_str(body).map_err(|e| GatewayError::Malformed {
-        detail: format!(
-            "{what}: {:?} error at line {} column {}",
-            e.classify(),
-            e.line(),
-            e.column()
-        ),
-    })
 }
 
 /// `application/x-www-form-urlencoded` (the WHATWG URL standard's
