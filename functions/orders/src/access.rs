@@ -1,20 +1,17 @@
 //! Who may touch an order: the guest holding its token, or staff holding
 //! the admin token. Both are bearer tokens compared in constant time.
 
+use payments::events::is_public_order_id;
 use payments::order_token;
 use platform::crypto::constant_time_eq;
+use platform::ids::IdempotencyKey;
 use platform::secrets;
 use platform::serve::Call;
 use platform::{ApiError, Result};
 
-/// A public order id: `ord_` + 26 lower-case base32 characters.
+/// A public order id (`ord_` + 26 lower-case base32 characters), else 404.
 pub fn order_id(id: &str) -> Result<String> {
-    let ok = id.len() == 30
-        && id.starts_with("ord_")
-        && id[4..]
-            .bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase());
-    if ok {
+    if is_public_order_id(id) {
         Ok(id.to_string())
     } else {
         Err(not_found())
@@ -63,20 +60,7 @@ pub fn require_admin(call: &Call) -> Result<()> {
     }
 }
 
-/// `Idempotency-Key`: required, 1-255 visible ASCII characters.
-pub fn idempotency_key(call: &Call) -> Result<String> {
-    let key = call.header("idempotency-key").ok_or_else(|| {
-        ApiError::bad_request(
-            "idempotency_key_required",
-            "send an Idempotency-Key header (e.g. a UUID) so the request can be retried safely",
-        )
-    })?;
-    if (1..=255).contains(&key.len()) && key.bytes().all(|b| b.is_ascii_graphic()) {
-        Ok(key)
-    } else {
-        Err(ApiError::bad_request(
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1-255 visible ASCII characters",
-        ))
-    }
+/// `Idempotency-Key`: required (`platform::ids::IdempotencyKey`).
+pub fn idempotency_key(call: &Call) -> Result<IdempotencyKey> {
+    IdempotencyKey::from_header(call.header("idempotency-key").as_deref())
 }

@@ -5,13 +5,11 @@
 //! the same PaymentIntent, to confirm with another card; PayPal: a new
 //! PayPal order per Idempotency-Key).
 
-use payments::order_token;
 use payments::outbound::Outbound;
 use payments::{queries, NewPayment, NextStep, Provider};
 use platform::body::{from_object, json_object, Field};
 use platform::money::{Currency, Money};
 use platform::respond;
-use platform::secrets;
 use platform::serve::Call;
 use platform::{ApiError, FromRow, Result, Row};
 use rust_decimal::Decimal;
@@ -121,7 +119,7 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
     let new_payment = NewPayment {
         order_id: order.public_id.clone(),
         amount: order.total,
-        idempotency_key: provider_key(provider, &order.public_id, &key),
+        idempotency_key: provider_key(provider, &order.public_id, key.as_str()),
         return_url: format!("{origin}/orders/{}/paid", order.public_id),
         cancel_url: format!("{origin}/orders/{}/cancelled", order.public_id),
     };
@@ -175,13 +173,4 @@ fn provider_key(provider: Provider, public_id: &str, client_key: &str) -> String
             format!("pay-{public_id}-{}", &digest[..16])
         }
     }
-}
-
-/// The token checkout hands the shopper with a new order.
-#[allow(dead_code)]
-pub fn token_for(call: &Call, public_id: &str) -> Result<String> {
-    Ok(order_token::issue(
-        &secrets::required(&call.env, secrets::ORDER_TOKEN)?,
-        public_id,
-    ))
 }

@@ -80,7 +80,7 @@ pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
         "order_id": public_id,
         "amount": amount.map(|a| a.to_string()),
         "reason": reason.trim(),
-        "idempotency_key": key,
+        "idempotency_key": key.as_str(),
     });
     let rows: Vec<Outcome<Requested>> = call.db.write(&queries::request_refund(&input)).await?;
     let requested = rows

@@ -3,8 +3,8 @@
 
 use cart::CartId;
 use chrono::{DateTime, NaiveDate, Utc};
-use platform::body::{from_object, json_object, Field};
 use payments::Provider;
+use platform::body::{from_object, json_object, Field};
 use platform::ApiError;
 use regions::{DeliveryRequest, RegionCode};
 use serde::Deserialize;
@@ -13,36 +13,8 @@ use sha2::{Digest, Sha256};
 
 use crate::address::{invalid_address, parse_email, AddressBody, ShippingAddress};
 
-fn is_idempotency_key(s: &str) -> bool {
-    (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
-}
-
-fn invalid_idempotency_key() -> ApiError {
-    ApiError::bad_request(
-        "invalid_idempotency_key",
-        "Idempotency-Key must be 1-255 visible ASCII characters",
-    )
-}
-
-platform::string_id! {
-    /// The client's `Idempotency-Key`: 1-255 visible ASCII characters (a UUID
-    /// is typical).
-    pub struct IdempotencyKey, valid: is_idempotency_key, error: invalid_idempotency_key
-}
-
-impl IdempotencyKey {
-    /// The header is required on checkout: 400 `idempotency_key_required`
-    /// without it.
-    pub fn from_header(header: Option<&str>) -> Result<Self, ApiError> {
-        let key = header.ok_or_else(|| {
-            ApiError::bad_request(
-                "idempotency_key_required",
-                "send an Idempotency-Key header (e.g. a UUID) so the checkout can be retried safely",
-            )
-        })?;
-        IdempotencyKey::parse(key)
-    }
-}
+/// The client's `Idempotency-Key`: one type for every route that takes one.
+pub use platform::ids::IdempotencyKey;
 
 /// The body as the client sends it.
 #[derive(Debug, Deserialize)]

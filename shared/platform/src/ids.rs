@@ -68,6 +68,37 @@ macro_rules! string_id {
     };
 }
 
+fn is_idempotency_key(s: &str) -> bool {
+    (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
+}
+
+fn invalid_idempotency_key() -> crate::ApiError {
+    crate::ApiError::bad_request(
+        "invalid_idempotency_key",
+        "Idempotency-Key must be 1-255 visible ASCII characters",
+    )
+}
+
+crate::string_id! {
+    /// The client's `Idempotency-Key` (checkout, an order's payment, admin
+    /// refunds): 1-255 visible ASCII characters (a UUID is typical).
+    pub struct IdempotencyKey, valid: is_idempotency_key, error: invalid_idempotency_key
+}
+
+impl IdempotencyKey {
+    /// The header is required where it is read: 400
+    /// `idempotency_key_required` without it.
+    pub fn from_header(header: Option<&str>) -> Result<Self, crate::ApiError> {
+        let key = header.ok_or_else(|| {
+            crate::ApiError::bad_request(
+                "idempotency_key_required",
+                "send an Idempotency-Key header (e.g. a UUID) so the request can be retried safely",
+            )
+        })?;
+        IdempotencyKey::parse(key)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::ApiError;
