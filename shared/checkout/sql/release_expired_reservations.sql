@@ -7,20 +7,23 @@
 -- Lock order, as in every path that touches orders and stock (checkout,
 -- payment events, refunds): the order rows first (id order), then inventory
 -- rows in (variant_id, warehouse_id) order. Orders another transaction holds
--- (a payment being applied right now) are skipped and seen on the next run.
+-- (a payment being applied right now, another run) are skipped and seen on
+-- the next run. `batch` bounds the orders per statement.
 CREATE OR REPLACE FUNCTION release_expired_reservations(batch int DEFAULT 1000) RETURNS int
 LANGUAGE plpgsql AS $$
 DECLARE
     due_orders bigint[];
     expired    bigint[];
 BEGIN
+    -- The limit applies after the skip (LockRows runs below Limit), so a
+    -- run always gets past orders another run holds; the subquery uses the
+    -- partial index reservations_held_expiry.
     SELECT coalesce(array_agg(id), '{}') INTO due_orders
       FROM (SELECT o.id FROM orders o
              WHERE o.id IN (SELECT order_id FROM reservations
-                             WHERE status = 'held' AND expires_at <= now()
-                             ORDER BY expires_at
-                             LIMIT batch)
+                             WHERE status = 'held' AND expires_at <= now())
              ORDER BY o.id
+             LIMIT batch
                FOR UPDATE SKIP LOCKED) due;
     IF cardinality(due_orders) = 0 THEN
         RETURN 0;

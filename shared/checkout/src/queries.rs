@@ -17,7 +17,7 @@ pub fn place_order(input: &PlaceOrderInput) -> Statement {
     s
 }
 
-/// Reservations released per statement: bounded, so one run never holds
+/// Orders whose expired reservations are released per statement: bounded, so one run never holds
 /// many inventory rows locked at once.
 pub const RELEASE_BATCH: u64 = 1000;
 pub const RELEASE_MAX_BATCHES_PER_RUN: usize = 50;
