@@ -1,9 +1,9 @@
 //! Who may touch an order: the guest holding its token, or staff holding
-//! the admin token. Both are bearer tokens compared in constant time.
+//! the admin token (`platform::admin`). Both are bearer tokens compared in
+//! constant time.
 
 use payments::events::is_public_order_id;
 use payments::order_token;
-use platform::crypto::constant_time_eq;
 use platform::ids::IdempotencyKey;
 use platform::secrets;
 use platform::serve::Call;
@@ -25,12 +25,6 @@ pub fn not_found() -> ApiError {
     )
 }
 
-fn bearer(call: &Call) -> Option<String> {
-    let value = call.header("authorization")?;
-    let token = value.strip_prefix("Bearer ")?.trim();
-    (!token.is_empty()).then(|| token.to_string())
-}
-
 /// The guest's token opens this order; anything else is 404 (another
 /// customer's order id looks exactly like one that does not exist).
 pub fn require_order_token(call: &Call, public_id: &str) -> Result<()> {
@@ -41,24 +35,8 @@ pub fn require_order_token(call: &Call, public_id: &str) -> Result<()> {
     }
 }
 
-/// Staff only: `Authorization: Bearer <ADMIN_TOKEN>`.
-pub fn require_admin(call: &Call) -> Result<()> {
-    let expected = secrets::get_credential(&call.env, secrets::ADMIN_TOKEN)
-        .filter(|t| t.len() >= secrets::MIN_ADMIN_TOKEN_BYTES)
-        .ok_or_else(|| {
-            ApiError::unavailable("admin_not_configured", "admin access is not configured")
-        })?;
-    match bearer(call) {
-        Some(token) if constant_time_eq(token.as_bytes(), expected.as_bytes()) => Ok(()),
-        Some(_) => Err(ApiError::forbidden(
-            "forbidden",
-            "this token does not open the admin routes",
-        )),
-        None => Err(ApiError::unauthorized(
-            "send Authorization: Bearer <admin token>",
-        )),
-    }
-}
+pub use platform::admin::require_admin;
+use platform::admin::bearer;
 
 /// `Idempotency-Key`: required (`platform::ids::IdempotencyKey`).
 pub fn idempotency_key(call: &Call) -> Result<IdempotencyKey> {

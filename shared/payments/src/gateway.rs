@@ -12,53 +12,7 @@ use platform::money::Money;
 
 use crate::Provider;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HttpMethod {
-    Get,
-    Post,
-}
-
-/// One outbound request, complete: a retry sends exactly this again
-/// (so the same idempotency key).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpCall {
-    pub method: HttpMethod,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: Option<String>,
-}
-
-impl HttpCall {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
-/// What the provider answered (any status).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HttpReply {
-    pub status: u16,
-    /// `Retry-After` in seconds, when the provider sent one.
-    pub retry_after_secs: Option<u64>,
-    pub body: String,
-}
-
-/// The request never got an answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TransportError {
-    /// Connection refused, reset, DNS: nothing came back.
-    Network(String),
-    /// No answer within the call's time limit.
-    Timeout,
-}
-
-#[async_trait(?Send)]
-pub trait Transport {
-    async fn send(&self, call: &HttpCall) -> Result<HttpReply, TransportError>;
-}
+pub use platform::outbound::{HttpCall, HttpMethod, HttpReply, Transport, TransportError};
 
 /// Short-lived values shared between requests (PayPal's OAuth token).
 #[async_trait(?Send)]

@@ -6,14 +6,20 @@
 //!
 //! Pure modules are tested natively with `cargo test -p platform`.
 
+#[cfg(feature = "worker")]
+pub mod admin;
 pub mod body;
 pub mod crypto;
+pub mod email;
 pub mod error;
 pub mod http;
 pub mod ids;
 pub mod log;
 pub mod lsn;
 pub mod money;
+pub mod outbound;
+#[cfg(feature = "worker")]
+pub mod outbound_fetch;
 #[cfg(test)]
 mod proptests;
 pub mod request_id;
