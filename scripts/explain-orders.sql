@@ -3,7 +3,7 @@
 --   psql -v ON_ERROR_STOP=1 -f scripts/explain-orders.sql
 --
 -- The store id is looked up first (\gset) and inlined as a literal, so the
--- plan is the plain index scan on orders_store_status_created rather than an
+-- plan is the plain index scan on orders_store_status_created_id rather than an
 -- InitPlan + parameterised scan. The query runs three times with its output
 -- discarded to warm the cache; only the fourth run's plan is printed.
 
@@ -11,7 +11,7 @@
 
 SELECT id AS sf_store_id FROM stores WHERE slug = 'sf' \gset
 
-\set explain 'EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM orders WHERE store_id = ' :sf_store_id ' AND status = ''pending'' ORDER BY created_at DESC LIMIT 50;'
+\set explain 'EXPLAIN (ANALYZE, BUFFERS) SELECT * FROM orders WHERE store_id = ' :sf_store_id ' AND status = ''pending_payment'' ORDER BY created_at DESC, id DESC LIMIT 50;'
 
 \o /dev/null
 :explain

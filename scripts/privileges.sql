@@ -25,7 +25,7 @@ REVOKE ALL ON schema_migrations FROM shop_reader;
 DO $$
 DECLARE
     -- Tables the replica never needs whose rows are about a shopper.
-    pii_tables text[] := ARRAY['idempotency_keys', 'order_status_history', 'refunds'];
+    pii_tables text[] := ARRAY['idempotency_keys', 'refunds'];
     -- Columns holding personal data; the reader may read the others.
     pii_columns text[] := ARRAY['email', 'shipping_address', 'client_ip_hash',
                                 'cart_id', 'age_verified_at', 'age_minimum'];

@@ -422,7 +422,7 @@ SELECT v, w,
 --
 -- Order n (1..:orders) is placed at epoch - 2 years * (N - n) / N, minus up to
 -- 10 minutes of jitter, so ids ascend in time across the two years before the
--- epoch. store: sf 62%, denver 38%. status: pending 5, pending_payment 3,
+-- epoch. store: sf 62%, denver 38%. status: pending_payment 8,
 -- paid 6, fulfilling 4, shipped 8, delivered 64, cancelled 7, refunded 3 (%).
 -- updated_at = created_at + a status-dependent delay, capped at the epoch.
 
@@ -430,7 +430,6 @@ INSERT INTO orders (id, store_id, status, currency, total, email, created_at, up
 OVERRIDING SYSTEM VALUE
 SELECT n, store_id, status, 'USD', total, email, created_at,
        least(epoch, created_at + make_interval(secs => CASE status
-           WHEN 'pending'         THEN 0
            WHEN 'pending_payment' THEN 60 + d % 1800
            WHEN 'paid'            THEN 300 + d % 7200
            WHEN 'fulfilling'      THEN 3600 + d % 86400
@@ -441,8 +440,7 @@ SELECT n, store_id, status, 'USD', total, email, created_at,
   FROM (
     SELECT n, sp.epoch,
            CASE WHEN pg_temp.seed_h(n, 40) % 100 < 62 THEN 1 ELSE 2 END AS store_id,
-           CASE WHEN st < 5  THEN 'pending'
-                WHEN st < 8  THEN 'pending_payment'
+           CASE WHEN st < 8  THEN 'pending_payment'
                 WHEN st < 14 THEN 'paid'
                 WHEN st < 18 THEN 'fulfilling'
                 WHEN st < 26 THEN 'shipped'

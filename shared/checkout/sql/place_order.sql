@@ -190,8 +190,8 @@ BEGIN
                AS l(line_no int, sku text, name text, quantity int, unit_price numeric, line_total numeric)
           JOIN variants v ON v.sku = l.sku;
 
-        INSERT INTO order_status_history (order_id, from_status, to_status, reason)
-        VALUES (new_order, NULL, 'pending_payment', 'checkout');
+        INSERT INTO order_events (order_id, from_status, to_status, cause, actor)
+        VALUES (new_order, NULL, 'pending_payment', 'checkout', 'shopper');
 
         -- 5. Lock the store's stock of every line, in the global lock order.
         PERFORM 1

@@ -53,7 +53,7 @@ BEGIN
          WHERE o.id = ANY (due_orders) AND o.status = 'pending_payment'
      RETURNING o.id
     )
-    INSERT INTO order_status_history (order_id, from_status, to_status, reason)
+    INSERT INTO order_events (order_id, from_status, to_status, cause)
     SELECT id, 'pending_payment', 'cancelled', 'reservation_expired' FROM cancelled;
 
     RETURN cardinality(expired);

@@ -9,7 +9,9 @@
 -- Output:
 --   {"duplicate": true}                       the event was applied before: nothing changes
 --   {"stale": {"status", "paid_by_ref"}}      the order moved since it was read: decide again
---   {"applied": <outcome>, "order_status", "refunds_due": [<refunds.id>]}
+--   {"applied": <outcome>, "order_status", "refunds_due": [<refunds.id>],
+--    "outbox": [{id, topic, body}]}        messages to send after the commit
+--                                           (a paid order's fulfillment: orders::outbox)
 --
 -- Exactly once: the event's row is claimed first with INSERT ... ON CONFLICT
 -- DO NOTHING (never select-then-insert), and commits with the effect or not
@@ -35,6 +37,8 @@ DECLARE
     stock     record;
     remaining int;
     take      int;
+    -- Messages this transaction wrote to the outbox: sent after the commit.
+    outbox    jsonb := '[]';
 BEGIN
     BEGIN
         INSERT INTO payment_events (provider, event_id, event_type, order_id, outcome)
@@ -102,8 +106,9 @@ BEGIN
             UPDATE reservations SET status = 'committed' WHERE order_id = o_id AND status = 'held';
             UPDATE orders SET status = 'paid', paid_by = pay.id, paid_at = now(), updated_at = now()
              WHERE id = o_id;
-            INSERT INTO order_status_history (order_id, from_status, to_status, reason)
-            VALUES (o_id, o.status, 'paid', 'payment_succeeded:' || (p->>'provider'));
+            INSERT INTO order_events (order_id, from_status, to_status, cause, actor)
+            VALUES (o_id, o.status, 'paid', 'payment_succeeded:' || (p->>'provider'), p->>'provider');
+            outbox := outbox || fulfillment_on_paid(o_id);
             -- A refund the provider reported before the success (out of order).
             PERFORM settle_refund_status(o_id, 'refund_confirmed');
 
@@ -143,8 +148,9 @@ BEGIN
                 END LOOP;
                 UPDATE orders SET status = 'paid', paid_by = pay.id, paid_at = now(), updated_at = now()
                  WHERE id = o_id;
-                INSERT INTO order_status_history (order_id, from_status, to_status, reason)
-                VALUES (o_id, o.status, 'paid', 'late_payment:stock_reserved_again');
+                INSERT INTO order_events (order_id, from_status, to_status, cause, actor)
+                VALUES (o_id, o.status, 'paid', 'late_payment:stock_reserved_again', p->>'provider');
+                outbox := outbox || fulfillment_on_paid(o_id);
                 result := 'late_payment_paid';
             EXCEPTION WHEN SQLSTATE 'ES003' THEN
                 UPDATE payments SET refund_committed = captured, updated_at = now() WHERE id = pay.id;
@@ -154,8 +160,8 @@ BEGIN
                         'late_payment')
                 RETURNING id INTO new_id;
                 due := due || new_id;
-                INSERT INTO order_status_history (order_id, from_status, to_status, reason)
-                VALUES (o_id, o.status, o.status, 'late_payment:refunded_out_of_stock');
+                INSERT INTO order_events (order_id, from_status, to_status, cause, actor)
+                VALUES (o_id, o.status, o.status, 'late_payment:refunded_out_of_stock', p->>'provider');
                 result := 'late_payment_refunded';
             END;
 
@@ -169,8 +175,8 @@ BEGIN
                         'the order was already paid by another payment', 'extra_payment')
                 RETURNING id INTO new_id;
                 due := due || new_id;
-                INSERT INTO order_status_history (order_id, from_status, to_status, reason)
-                VALUES (o_id, o.status, o.status, 'extra_payment:refunded');
+                INSERT INTO order_events (order_id, from_status, to_status, cause, actor)
+                VALUES (o_id, o.status, o.status, 'extra_payment:refunded', p->>'provider');
             END IF;
 
         WHEN 'hold_for_review' THEN
@@ -219,8 +225,8 @@ BEGIN
             UPDATE orders SET review_reason = coalesce(p->>'flag', 'flagged'), flagged_at = now(),
                               updated_at = now()
              WHERE id = o_id;
-            INSERT INTO order_status_history (order_id, from_status, to_status, reason)
-            VALUES (o_id, o.status, o.status, 'flagged:' || coalesce(p->>'flag', 'flagged'));
+            INSERT INTO order_events (order_id, from_status, to_status, cause, actor)
+            VALUES (o_id, o.status, o.status, 'flagged:' || coalesce(p->>'flag', 'flagged'), p->>'provider');
 
         WHEN 'nothing' THEN
             NULL;
@@ -232,7 +238,8 @@ BEGIN
          WHERE provider = p->>'provider' AND event_id = p->>'event_id';
         RETURN jsonb_build_object('applied', result,
                                   'order_status', (SELECT status FROM orders WHERE id = o_id),
-                                  'refunds_due', to_jsonb(due));
+                                  'refunds_due', to_jsonb(due),
+                                  'outbox', outbox);
     EXCEPTION WHEN SQLSTATE 'ES002' THEN
         -- Rolls back the event's row too: the next try claims it afresh.
         GET STACKED DIAGNOSTICS stale = PG_EXCEPTION_DETAIL;

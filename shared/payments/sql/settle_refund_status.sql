@@ -21,7 +21,7 @@ BEGIN
                  ELSE 'paid' END;
     IF new_status <> o.status THEN
         UPDATE orders SET status = new_status, updated_at = now() WHERE id = o_id;
-        INSERT INTO order_status_history (order_id, from_status, to_status, reason)
+        INSERT INTO order_events (order_id, from_status, to_status, cause)
         VALUES (o_id, o.status, new_status, why);
     END IF;
     RETURN new_status;

@@ -161,6 +161,10 @@ pub enum Applied {
         applied: String,
         order_status: Option<String>,
         refunds_due: Vec<i64>,
+        /// Outbox rows the transaction wrote (a paid order's fulfillment):
+        /// the worker sends them after the commit.
+        #[serde(default)]
+        outbox: Vec<orders::outbox::OutboxMessage>,
     },
 }
 
@@ -247,7 +251,8 @@ mod tests {
             Applied::Done {
                 applied: "late_payment_refunded".into(),
                 order_status: Some("cancelled".into()),
-                refunds_due: vec![7]
+                refunds_due: vec![7],
+                outbox: vec![],
             }
         );
     }

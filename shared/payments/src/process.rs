@@ -5,6 +5,7 @@
 //! and the webhooks worker asks the orders worker over its service binding,
 //! which keeps the gateways out of the webhooks worker's wasm.
 
+use orders::outbox::OutboxMessage;
 use platform::db::{Db, PrimarySession};
 use platform::{ApiError, Log};
 use serde_json::json;
@@ -57,25 +58,30 @@ pub struct EventWork<'a> {
 
 impl EventWork<'_> {
     /// Applies one verified event exactly once. An error means nothing was
-    /// stored: the provider must deliver it again (503).
-    pub async fn apply_event(&self, event: &ProviderEvent) -> Result<EventResult, ApiError> {
+    /// stored: the provider must deliver it again (503). Answers the outbox
+    /// messages the change wrote (a paid order's fulfillment), for the caller
+    /// to send now that it is committed.
+    pub async fn apply_event(
+        &self,
+        event: &ProviderEvent,
+    ) -> Result<(EventResult, Vec<OutboxMessage>), ApiError> {
         let Some(_) = event.kind else {
             self.log.info(
                 "payment_event_ignored",
                 json!({"provider": event.provider.as_str(), "type": event.event_type, "event": event.event_id}),
             );
-            return Ok(EventResult::Ignored);
+            return Ok((EventResult::Ignored, Vec::new()));
         };
         // Both statements on one connection: the read, then the write that
         // depends on it (2 statements, 1 connection per event).
-        let (result, refunds_due) = self
+        let (result, refunds_due, outbox) = self
             .db
             .primary_session(async |db| self.apply_on(db, event).await)
             .await?;
         if !refunds_due.is_empty() {
             self.actions.send_refunds(&refunds_due).await;
         }
-        Ok(result)
+        Ok((result, outbox))
     }
 
     /// Read, decide, apply; again while the order keeps changing underneath.
@@ -83,7 +89,7 @@ impl EventWork<'_> {
         &self,
         db: &PrimarySession<'_>,
         event: &ProviderEvent,
-    ) -> Result<(EventResult, Vec<i64>), ApiError> {
+    ) -> Result<(EventResult, Vec<i64>, Vec<OutboxMessage>), ApiError> {
         for _ in 0..STALE_RETRIES {
             let ctx: Option<EventContext> = db
                 .run(&queries::event_context(event))
@@ -100,11 +106,14 @@ impl EventWork<'_> {
                 .into_iter()
                 .next();
             match applied {
-                Some(Applied::Duplicate(_)) => return Ok((EventResult::Duplicate, Vec::new())),
+                Some(Applied::Duplicate(_)) => {
+                    return Ok((EventResult::Duplicate, Vec::new(), Vec::new()))
+                }
                 Some(Applied::Stale { .. }) => continue,
                 Some(Applied::Done {
                     applied,
                     refunds_due,
+                    outbox,
                     ..
                 }) => {
                     if ctx.is_none() {
@@ -114,9 +123,9 @@ impl EventWork<'_> {
                             json!({"provider": event.provider.as_str(), "type": event.event_type,
                                    "event": event.event_id, "payment": event.payment_ref}),
                         );
-                        return Ok((EventResult::Unmatched, Vec::new()));
+                        return Ok((EventResult::Unmatched, Vec::new(), Vec::new()));
                     }
-                    return Ok((EventResult::Applied(applied), refunds_due));
+                    return Ok((EventResult::Applied(applied), refunds_due, outbox));
                 }
                 None => return Err(ApiError::internal("apply_payment_event returned nothing")),
             }

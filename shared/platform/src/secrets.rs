@@ -7,7 +7,9 @@
 //! * `IDEMPOTENCY_SECRET`: keys checkout's request fingerprints;
 //! * `CLIENT_IP_SECRET`: keys the hashes of client addresses stored with orders;
 //! * `ORDER_TOKEN_SECRET`: keys the access tokens that let a guest pay for
-//!   the order checkout gave them (`payments::order_token`).
+//!   the order checkout gave them (`payments::order_token`);
+//! * `CART_RESTORE_SECRET`: signs the restore links of abandoned-cart emails
+//!   (`cart::recovery`; the sender signs, the cart worker checks).
 //!
 //! Credentials of other parties (not our HMAC keys, so any length they come
 //! in) are read with [`get_credential`]: the payment providers' API keys and
@@ -21,6 +23,7 @@ pub const LSN_TOKEN: &str = "LSN_TOKEN_SECRET";
 pub const IDEMPOTENCY: &str = "IDEMPOTENCY_SECRET";
 pub const CLIENT_IP: &str = "CLIENT_IP_SECRET";
 pub const ORDER_TOKEN: &str = "ORDER_TOKEN_SECRET";
+pub const CART_RESTORE: &str = "CART_RESTORE_SECRET";
 
 pub const STRIPE_SECRET_KEY: &str = "STRIPE_SECRET_KEY";
 /// The webhook endpoint's signing secret, and during a rotation the one
@@ -32,6 +35,15 @@ pub const PAYPAL_CLIENT: &str = "PAYPAL_CLIENT_SECRET";
 pub const PAYPAL_WEBHOOK_ID: &str = "PAYPAL_WEBHOOK_ID";
 /// Bearer token of the admin routes, until staff accounts exist.
 pub const ADMIN_TOKEN: &str = "ADMIN_TOKEN";
+/// The carrier signs its delivery webhooks with this shared key (HMAC-SHA256).
+pub const CARRIER_WEBHOOK: &str = "CARRIER_WEBHOOK_SECRET";
+/// The carrier's API key (ShipStation API v2 style `API-Key` header).
+pub const CARRIER_API_KEY: &str = "CARRIER_API_KEY";
+/// The email provider's API key (SendGrid v3 style bearer token).
+pub const EMAIL_API_KEY: &str = "EMAIL_API_KEY";
+/// Where staff alerts go: a Slack-compatible incoming webhook URL. Such a
+/// URL is itself the credential, so it is a secret, not a var.
+pub const ALERT_WEBHOOK_URL: &str = "ALERT_WEBHOOK_URL";
 /// Admin tokens shorter than this are refused (the route answers 503).
 pub const MIN_ADMIN_TOKEN_BYTES: usize = 32;
 

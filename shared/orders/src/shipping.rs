@@ -1,0 +1,183 @@
+//! Booking a shipment with a carrier: one trait, and a ShipStation API v2
+//! (ShipEngine) style adapter. Like the payment gateways, the adapter builds
+//! `HttpCall`s and reads `HttpReply`s; a `Transport` sends them (`fetch` in a
+//! Worker, a scripted one in the tests below).
+//!
+//! Idempotency: every booking carries `Idempotency-Key: order-<public id>`
+//! and `external_shipment_id = <public id>`, so a redelivered queue message
+//! gets the label booked the first time, not a second one. The `shipments`
+//! table's unique `order_id` is the second line of defence.
+
+use async_trait::async_trait;
+use platform::outbound::{HttpCall, HttpMethod, HttpReply, Transport, TransportError};
+use serde::{Deserialize, Serialize};
+
+/// What the carrier needs to know (from `orders.shipping_address`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ShipTo {
+    pub name: String,
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    pub state: String,
+    pub postal_code: String,
+    pub country: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShipmentRequest {
+    /// The order's public id: the carrier's idempotency key and reference.
+    pub public_id: String,
+    pub ship_to: ShipTo,
+    /// Items in the parcel (the weight estimate: 16 oz each).
+    pub items: u32,
+}
+
+/// A booked label.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedShipment {
+    pub carrier: String,
+    pub service: String,
+    pub tracking_number: String,
+    pub label_id: String,
+    pub label_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CarrierError {
+    /// No answer, a timeout, 429 or 5xx: try again later (same key).
+    Unavailable(String),
+    /// The carrier refused the request (4xx): trying again changes nothing.
+    Rejected { status: u16, message: String },
+}
+
+impl CarrierError {
+    pub fn detail(&self) -> String {
+        match self {
+            CarrierError::Unavailable(d) => format!("carrier unavailable: {d}"),
+            CarrierError::Rejected { status, message } => {
+                format!("carrier refused the shipment ({status}): {message}")
+            }
+        }
+    }
+}
+
+#[async_trait(?Send)]
+pub trait ShippingProvider {
+    async fn book(&self, request: &ShipmentRequest) -> Result<BookedShipment, CarrierError>;
+}
+
+/// Where we ship from and how (config).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierConfig {
+    /// e.g. `https://api.shipengine.com` (locally, the fake).
+    pub api_base: String,
+    pub api_key: String,
+    pub service_code: String,
+}
+
+pub struct ShipEngine<'a, T: Transport> {
+    pub config: &'a CarrierConfig,
+    pub transport: &'a T,
+}
+
+impl<T: Transport> ShipEngine<'_, T> {
+    pub fn call(&self, r: &ShipmentRequest) -> HttpCall {
+        let body = serde_json::json!({
+            "external_shipment_id": r.public_id,
+            "shipment": {
+                "service_code": self.config.service_code,
+                "ship_to": {
+                    "name": r.ship_to.name,
+                    "address_line1": r.ship_to.line1,
+                    "address_line2": r.ship_to.line2,
+                    "city_locality": r.ship_to.city,
+                    "state_province": r.ship_to.state,
+                    "postal_code": r.ship_to.postal_code,
+                    "country_code": r.ship_to.country,
+                },
+                "packages": [{"weight": {"value": 16 * r.items.max(1), "unit": "ounce"}}],
+            },
+        });
+        HttpCall {
+            method: HttpMethod::Post,
+            url: format!("{}/v2/labels", self.config.api_base.trim_end_matches('/')),
+            headers: vec![
+                ("API-Key".into(), self.config.api_key.clone()),
+                ("Content-Type".into(), "application/json".into()),
+                ("Idempotency-Key".into(), format!("order-{}", r.public_id)),
+            ],
+            body: Some(body.to_string()),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+struct LabelReply {
+    label_id: String,
+    tracking_number: String,
+    carrier_code: String,
+    service_code: String,
+    label_download: Option<LabelDownload>,
+}
+
+#[derive(Deserialize)]
+struct LabelDownload {
+    href: Option<String>,
+}
+
+/// ShipEngine's error body: `{"errors": [{"message": ...}]}`.
+#[derive(Deserialize)]
+struct ErrorReply {
+    errors: Vec<ErrorItem>,
+}
+
+#[derive(Deserialize)]
+struct ErrorItem {
+    message: String,
+}
+
+/// The carrier's answer, read.
+pub fn read_reply(reply: Result<HttpReply, TransportError>) -> Result<BookedShipment, CarrierError> {
+    let reply = reply.map_err(|e| {
+        CarrierError::Unavailable(match e {
+            TransportError::Network(d) => d,
+            TransportError::Timeout => "timed out".into(),
+        })
+    })?;
+    match reply.status {
+        200..=299 => {
+            let label: LabelReply = serde_json::from_str(&reply.body).map_err(|e| {
+                // A 2xx we cannot read: retrying gets the same label back
+                // (idempotency key), which we may read after a fix.
+                CarrierError::Unavailable(format!("unreadable label: {e}"))
+            })?;
+            Ok(BookedShipment {
+                carrier: label.carrier_code,
+                service: label.service_code,
+                tracking_number: label.tracking_number,
+                label_id: label.label_id,
+                label_url: label.label_download.and_then(|d| d.href),
+            })
+        }
+        429 | 500..=599 => Err(CarrierError::Unavailable(format!("HTTP {}", reply.status))),
+        status => Err(CarrierError::Rejected {
+            status,
+            message: serde_json::from_str::<ErrorReply>(&reply.body)
+                .ok()
+                .and_then(|e| e.errors.into_iter().next())
+                .map(|e| e.message)
+                .unwrap_or_else(|| format!("HTTP {status}")),
+        }),
+    }
+}
+
+#[async_trait(?Send)]
+impl<T: Transport> ShippingProvider for ShipEngine<'_, T> {
+    async fn book(&self, request: &ShipmentRequest) -> Result<BookedShipment, CarrierError> {
+        read_reply(self.transport.send(&self.call(request)).await)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,123 @@
+use super::*;
+use std::cell::RefCell;
+
+struct Scripted {
+    replies: RefCell<Vec<Result<HttpReply, TransportError>>>,
+    sent: RefCell<Vec<HttpCall>>,
+}
+
+#[async_trait(?Send)]
+impl Transport for Scripted {
+    async fn send(&self, call: &HttpCall) -> Result<HttpReply, TransportError> {
+        self.sent.borrow_mut().push(call.clone());
+        self.replies.borrow_mut().remove(0)
+    }
+}
+
+fn reply(status: u16, body: &str) -> Result<HttpReply, TransportError> {
+    Ok(HttpReply {
+        status,
+        retry_after_secs: None,
+        body: body.into(),
+    })
+}
+
+fn request() -> ShipmentRequest {
+    ShipmentRequest {
+        public_id: "ord_abc".into(),
+        ship_to: ShipTo {
+            name: "Ada".into(),
+            line1: "1 Main St".into(),
+            line2: None,
+            city: "San Francisco".into(),
+            state: "CA".into(),
+            postal_code: "94105".into(),
+            country: "US".into(),
+        },
+        items: 3,
+    }
+}
+
+fn config() -> CarrierConfig {
+    CarrierConfig {
+        api_base: "http://carrier.test/".into(),
+        api_key: "key_1".into(),
+        service_code: "ups_ground".into(),
+    }
+}
+
+fn book(replies: Vec<Result<HttpReply, TransportError>>) -> (Result<BookedShipment, CarrierError>, Vec<HttpCall>) {
+    let t = Scripted {
+        replies: RefCell::new(replies),
+        sent: RefCell::new(vec![]),
+    };
+    let cfg = config();
+    let out = futures_executor::block_on(
+        ShipEngine {
+            config: &cfg,
+            transport: &t,
+        }
+        .book(&request()),
+    );
+    (out, t.sent.into_inner())
+}
+
+#[test]
+fn books_with_the_orders_idempotency_key() {
+    let (out, sent) = book(vec![reply(
+        200,
+        r#"{"label_id": "se-1", "status": "completed", "tracking_number": "1Z999",
+            "carrier_code": "ups", "service_code": "ups_ground",
+            "label_download": {"href": "http://carrier.test/labels/se-1.pdf"}}"#,
+    )]);
+    assert_eq!(
+        out.unwrap(),
+        BookedShipment {
+            carrier: "ups".into(),
+            service: "ups_ground".into(),
+            tracking_number: "1Z999".into(),
+            label_id: "se-1".into(),
+            label_url: Some("http://carrier.test/labels/se-1.pdf".into()),
+        }
+    );
+    let call = &sent[0];
+    assert_eq!(call.url, "http://carrier.test/v2/labels");
+    assert_eq!(call.header("idempotency-key"), Some("order-ord_abc"));
+    assert_eq!(call.header("api-key"), Some("key_1"));
+    let body: serde_json::Value = serde_json::from_str(call.body.as_deref().unwrap()).unwrap();
+    assert_eq!(body["external_shipment_id"], "ord_abc");
+    assert_eq!(body["shipment"]["ship_to"]["postal_code"], "94105");
+    assert_eq!(body["shipment"]["packages"][0]["weight"]["value"], 48);
+}
+
+#[test]
+fn server_errors_and_timeouts_are_worth_retrying() {
+    for r in [
+        reply(500, "oops"),
+        reply(503, ""),
+        reply(429, ""),
+        Err(TransportError::Timeout),
+        Err(TransportError::Network("refused".into())),
+        reply(200, "not json"),
+    ] {
+        let (out, _) = book(vec![r]);
+        assert!(matches!(out, Err(CarrierError::Unavailable(_))), "{out:?}");
+    }
+}
+
+#[test]
+fn client_errors_are_refusals_with_the_carriers_reason() {
+    let (out, _) = book(vec![reply(
+        400,
+        r#"{"errors": [{"error_type": "validation", "message": "postal_code is invalid"}]}"#,
+    )]);
+    assert_eq!(
+        out,
+        Err(CarrierError::Rejected {
+            status: 400,
+            message: "postal_code is invalid".into()
+        })
+    );
+    let (out, _) = book(vec![reply(401, "")]);
+    assert!(matches!(out, Err(CarrierError::Rejected { status: 401, .. })));
+}
