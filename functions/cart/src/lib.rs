@@ -2,6 +2,8 @@
 //!
 //!   POST   /cart                     {store_id, region}  -> 201, the new cart
 //!   GET    /cart/{id}
+//!   PATCH  /cart/{id}                {email}             (for the abandoned-cart message)
+//!   GET    /cart/restore?token=...                       (a restore link: the cart, or 404)
 //!   POST   /cart/{id}/items          {sku, quantity}     (adds to the line)
 //!   PATCH  /cart/{id}/items/{sku}    {quantity}          (0 removes the line)
 //!   DELETE /cart/{id}/items/{sku}
@@ -15,10 +17,13 @@
 //! commands one at a time; KV is where carts rest.
 //!
 //! Bindings (config.rs): CART_OBJECTS (the objects), CARTS (KV), and
-//! DB / DB_REPLICA (platform::db).
+//! DB / DB_REPLICA (platform::db); secrets LSN_TOKEN_SECRET and
+//! CART_RESTORE_SECRET (restore links, `cart::recovery`).
 
-use cart::request::{AddItem, AddItemBody, CreateCartBody, NewCart, SetQuantityBody};
-use cart::{CartCommand, CartId, Sku};
+use cart::request::{
+    AddItem, AddItemBody, AttachEmailBody, CreateCartBody, NewCart, SetQuantityBody,
+};
+use cart::{CartCommand, CartId, Email, Sku};
 use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;
 use worker::{event, Context, Env, Method, Request, Response};
@@ -47,7 +52,17 @@ async fn route(call: &mut Call) -> Result<Response> {
             let new_cart = NewCart::try_from(call.json::<CreateCartBody>().await?)?;
             return handlers::create(call, new_cart).await;
         }
+        // Before `["cart", id]`: "restore" is no cart id.
+        (Method::Get | Method::Head, ["cart", "restore"]) => {
+            return handlers::restore(call).await;
+        }
+        (_, ["cart", "restore"]) => return Err(no_route(&path, Some("GET, HEAD"))),
         (Method::Get | Method::Head, ["cart", id]) => (CartId::parse(id)?, CartCommand::Get),
+        (Method::Patch, ["cart", id]) => {
+            let id = CartId::parse(id)?;
+            let email = Email::try_from(call.json::<AttachEmailBody>().await?)?;
+            return handlers::attach_email(call, id, email).await;
+        }
         (Method::Post, ["cart", id, "items"]) => {
             let id = CartId::parse(id)?;
             let AddItem { sku, quantity } = call.json::<AddItemBody>().await?.try_into()?;
@@ -63,7 +78,7 @@ async fn route(call: &mut Call) -> Result<Response> {
             (id, CartCommand::Remove { sku })
         }
         (_, ["cart"] | ["cart", _, "items"]) => return Err(no_route(&path, Some("POST"))),
-        (_, ["cart", _]) => return Err(no_route(&path, Some("GET, HEAD"))),
+        (_, ["cart", _]) => return Err(no_route(&path, Some("GET, HEAD, PATCH"))),
         (_, ["cart", _, "items", _]) => return Err(no_route(&path, Some("PATCH, DELETE"))),
         (_, _) => return Err(no_route(&path, None)),
     };

@@ -185,6 +185,7 @@ impl CartObject {
         let version = cart.version;
         cart.apply(command, &priced)?;
         if cart.version != version || status == 201 {
+            cart.touch(now);
             self.save(&cart, now).await?;
         }
         match lease_change {

@@ -8,7 +8,7 @@ use regions::{Region, RegionCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{CartCommand, CartId, OrderRef, PricedSku, Sku, MAX_LINES, MAX_QUANTITY};
+use crate::{CartCommand, CartId, Email, OrderRef, PricedSku, Sku, MAX_LINES, MAX_QUANTITY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -47,6 +47,16 @@ pub struct Cart {
     pub version: u64,
     pub status: CartStatus,
     pub order_id: Option<OrderRef>,
+    /// The shopper's email, for the abandoned-cart message (`AttachEmail`).
+    /// Personal data: stored with the cart, never shown (the API view says
+    /// `has_email`). Carts stored before it existed read back as `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<Email>,
+    /// When the cart last changed, in unix seconds (set by the object on
+    /// every change it stores; `touch`). How long a cart has been idle; 0
+    /// for carts stored before it existed.
+    #[serde(default)]
+    pub updated_at: i64,
 }
 
 impl Cart {
@@ -61,7 +71,16 @@ impl Cart {
             version: 1,
             status: CartStatus::Open,
             order_id: None,
+            email: None,
+            updated_at: 0,
         }
+    }
+
+    /// Records that the cart changed at `now_ms` (ms since the epoch):
+    /// `updated_at` in whole seconds. The object calls it for every change
+    /// it stores, creation included.
+    pub fn touch(&mut self, now_ms: i64) {
+        self.updated_at = now_ms.div_euclid(1000);
     }
 
     /// The quoted ETag for this version.
@@ -139,6 +158,11 @@ impl Cart {
                 self.status = CartStatus::CheckedOut;
                 self.order_id = Some(order_id.clone());
             }
+            // The same email again is no change (a retried PATCH).
+            CartCommand::AttachEmail { email } if self.email.as_ref() == Some(email) => {
+                return Ok(())
+            }
+            CartCommand::AttachEmail { email } => self.email = Some(email.clone()),
             CartCommand::Remove { sku } => {
                 let before = self.lines.len();
                 self.lines.retain(|l| &l.sku != sku);
@@ -431,6 +455,47 @@ mod tests {
     }
 
     #[test]
+    fn an_email_is_a_change_of_an_open_cart_and_the_same_one_again_is_none() {
+        let mut c = cart();
+        let email = |s: &str| CartCommand::AttachEmail {
+            email: crate::Email::parse(s).unwrap(),
+        };
+        c.apply(&email("ada@example.com"), &[]).unwrap();
+        assert_eq!(c.version, 2);
+        assert_eq!(c.email.as_ref().unwrap().as_str(), "ada@example.com");
+        c.apply(&email("ADA@example.com "), &[]).unwrap();
+        assert_eq!(c.version, 2, "the same email again changes nothing");
+        c.apply(&email("bob@example.com"), &[]).unwrap();
+        assert_eq!(c.version, 3);
+        assert_eq!(c.email.as_ref().unwrap().as_str(), "bob@example.com");
+
+        c.apply(&CartCommand::MarkCheckedOut { order_id: 1.into() }, &[])
+            .unwrap();
+        for again in ["bob@example.com", "eve@example.com"] {
+            let e = c.apply(&email(again), &[]).unwrap_err();
+            assert_eq!((e.status, e.code), (409, "cart_checked_out"), "{again}");
+        }
+    }
+
+    #[test]
+    fn touch_keeps_whole_seconds() {
+        let mut c = cart();
+        assert_eq!(c.updated_at, 0);
+        c.touch(1_800_000_001_999);
+        assert_eq!(c.updated_at, 1_800_000_001);
+    }
+
+    #[test]
+    fn carts_stored_before_email_and_updated_at_still_load() {
+        let mut old = serde_json::to_value(cart()).unwrap();
+        let fields = old.as_object_mut().unwrap();
+        fields.remove("email");
+        fields.remove("updated_at");
+        let c: Cart = serde_json::from_value(old).unwrap();
+        assert_eq!((c.email, c.updated_at), (None, 0));
+    }
+
+    #[test]
     fn if_match_names_the_current_version() {
         let c = cart();
         assert!(c.check_if_match(None).is_ok());
@@ -466,6 +531,14 @@ mod tests {
             &[priced("A-1", "1.10", 5)],
         )
         .unwrap();
+        c.apply(
+            &CartCommand::AttachEmail {
+                email: crate::Email::parse("ada@example.com").unwrap(),
+            },
+            &[],
+        )
+        .unwrap();
+        c.touch(1_800_000_000_000);
         let stored = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<Cart>(&stored).unwrap(), c);
     }

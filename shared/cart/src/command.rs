@@ -2,14 +2,21 @@
 
 use platform::money::Currency;
 use regions::RegionCode;
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{CartId, OrderRef, Sku};
+use crate::{CartId, Email, OrderRef, Sku};
 
 /// A change to a cart. The cart function parses requests into these; the
 /// Durable Object applies them one at a time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+///
+/// On the wire (to the object, and the dev route's body) a command is one
+/// JSON object: `op`, the variant's name in snake_case, beside the
+/// variant's fields, e.g. `{"op":"add","sku":"A-1","quantity":2}` (serde's
+/// internally tagged form). Written by hand below rather than derived: the
+/// derived internally tagged code buffers every value first and costs the
+/// cart and checkout workers tens of KB of wasm; the format is the same.
+#[derive(Debug, Clone, PartialEq)]
 pub enum CartCommand {
     Create {
         store_id: i64,
@@ -52,6 +59,15 @@ pub enum CartCommand {
     MarkCheckedOut {
         order_id: OrderRef,
     },
+    /// The shopper's email for the abandoned-cart message (`PATCH
+    /// /cart/{id}`): an open cart only, a change like the others (version,
+    /// If-Match, refused while a checkout holds the cart). The same email
+    /// again is no change, like a read, whatever the version: so a PATCH
+    /// retried after its recovery-index write failed gets 200 (and the
+    /// cart worker writes the index again).
+    AttachEmail {
+        email: Email,
+    },
 }
 
 impl CartCommand {
@@ -87,6 +103,140 @@ impl CartCommand {
     }
 }
 
+/// A command as one flat JSON object (see `CartCommand`): every variant's
+/// fields, each present only for the variants that have it.
+#[derive(Serialize, Deserialize)]
+struct Wire<'a> {
+    op: std::borrow::Cow<'a, str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    store_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<RegionCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    currency: Option<Currency>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sku: Option<Sku>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    quantity: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    order_id: Option<OrderRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    email: Option<Email>,
+}
+
+const OPS: &[&str] = &[
+    "create",
+    "get",
+    "begin_checkout",
+    "abort_checkout",
+    "add",
+    "set",
+    "remove",
+    "mark_checked_out",
+    "attach_email",
+];
+
+impl Serialize for CartCommand {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut w = Wire {
+            op: "".into(),
+            store_id: None,
+            region: None,
+            currency: None,
+            key: None,
+            sku: None,
+            quantity: None,
+            order_id: None,
+            email: None,
+        };
+        let op = match self {
+            CartCommand::Create {
+                store_id,
+                region,
+                currency,
+            } => {
+                (w.store_id, w.region, w.currency) =
+                    (Some(*store_id), Some(region.clone()), Some(*currency));
+                "create"
+            }
+            CartCommand::Get => "get",
+            CartCommand::BeginCheckout { key } => {
+                w.key = Some(key.clone());
+                "begin_checkout"
+            }
+            CartCommand::AbortCheckout { key } => {
+                w.key = Some(key.clone());
+                "abort_checkout"
+            }
+            CartCommand::Add { sku, quantity } | CartCommand::Set { sku, quantity } => {
+                (w.sku, w.quantity) = (Some(sku.clone()), Some(*quantity));
+                if matches!(self, CartCommand::Add { .. }) {
+                    "add"
+                } else {
+                    "set"
+                }
+            }
+            CartCommand::Remove { sku } => {
+                w.sku = Some(sku.clone());
+                "remove"
+            }
+            CartCommand::MarkCheckedOut { order_id } => {
+                w.order_id = Some(order_id.clone());
+                "mark_checked_out"
+            }
+            CartCommand::AttachEmail { email } => {
+                w.email = Some(email.clone());
+                "attach_email"
+            }
+        };
+        w.op = op.into();
+        w.serialize(serializer)
+    }
+}
+
+impl<'de> Deserialize<'de> for CartCommand {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let w = Wire::deserialize(deserializer)?;
+        fn need<T, E: serde::de::Error>(v: Option<T>, field: &'static str) -> Result<T, E> {
+            v.ok_or_else(|| E::missing_field(field))
+        }
+        Ok(match &*w.op {
+            "create" => CartCommand::Create {
+                store_id: need(w.store_id, "store_id")?,
+                region: need(w.region, "region")?,
+                currency: need(w.currency, "currency")?,
+            },
+            "get" => CartCommand::Get,
+            "begin_checkout" => CartCommand::BeginCheckout {
+                key: need(w.key, "key")?,
+            },
+            "abort_checkout" => CartCommand::AbortCheckout {
+                key: need(w.key, "key")?,
+            },
+            "add" => CartCommand::Add {
+                sku: need(w.sku, "sku")?,
+                quantity: need(w.quantity, "quantity")?,
+            },
+            "set" => CartCommand::Set {
+                sku: need(w.sku, "sku")?,
+                quantity: need(w.quantity, "quantity")?,
+            },
+            "remove" => CartCommand::Remove {
+                sku: need(w.sku, "sku")?,
+            },
+            "mark_checked_out" => CartCommand::MarkCheckedOut {
+                order_id: need(w.order_id, "order_id")?,
+            },
+            "attach_email" => CartCommand::AttachEmail {
+                email: need(w.email, "email")?,
+            },
+            other => return Err(D::Error::unknown_variant(other, OPS)),
+        })
+    }
+}
+
 /// What the cart function and checkout send to a cart's Durable Object.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CartRequest {
@@ -100,6 +250,144 @@ pub struct CartRequest {
 mod tests {
     use super::*;
     use crate::test_support::*;
+
+    /// The wire format is what the derived internally tagged form wrote: a
+    /// checkout or cart worker of either build reads the other's commands.
+    #[test]
+    fn commands_keep_their_wire_format() {
+        use serde_json::{json, Value};
+        let email = crate::Email::parse("ada@example.com").unwrap();
+        for (command, wire) in [
+            (
+                CartCommand::Create {
+                    store_id: 2,
+                    region: RegionCode::parse("US-CA").unwrap(),
+                    currency: usd(),
+                },
+                json!({"op": "create", "store_id": 2, "region": "US-CA", "currency": "USD"}),
+            ),
+            (CartCommand::Get, json!({"op": "get"})),
+            (
+                CartCommand::BeginCheckout { key: "k1".into() },
+                json!({"op": "begin_checkout", "key": "k1"}),
+            ),
+            (
+                CartCommand::AbortCheckout { key: "k1".into() },
+                json!({"op": "abort_checkout", "key": "k1"}),
+            ),
+            (
+                CartCommand::Add {
+                    sku: sku("A-1"),
+                    quantity: 2,
+                },
+                json!({"op": "add", "sku": "A-1", "quantity": 2}),
+            ),
+            (
+                CartCommand::Set {
+                    sku: sku("A-1"),
+                    quantity: 0,
+                },
+                json!({"op": "set", "sku": "A-1", "quantity": 0}),
+            ),
+            (
+                CartCommand::Remove { sku: sku("A-1") },
+                json!({"op": "remove", "sku": "A-1"}),
+            ),
+            (
+                CartCommand::MarkCheckedOut { order_id: 7.into() },
+                json!({"op": "mark_checked_out", "order_id": 7}),
+            ),
+            (
+                CartCommand::MarkCheckedOut {
+                    order_id: "ord_x".into(),
+                },
+                json!({"op": "mark_checked_out", "order_id": "ord_x"}),
+            ),
+            (
+                CartCommand::AttachEmail { email },
+                json!({"op": "attach_email", "email": "ada@example.com"}),
+            ),
+        ] {
+            assert_eq!(serde_json::to_value(&command).unwrap(), wire);
+            assert_eq!(
+                serde_json::from_value::<CartCommand>(wire).unwrap(),
+                command
+            );
+        }
+        // The tag may come anywhere, unknown fields are ignored (as before).
+        let late: CartCommand =
+            serde_json::from_str(r#"{"key":"k","extra":[1],"op":"begin_checkout"}"#).unwrap();
+        assert_eq!(late, CartCommand::BeginCheckout { key: "k".into() });
+        // And exactly what serde derives for the internally tagged enum.
+        #[derive(Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "op", rename_all = "snake_case")]
+        enum Derived {
+            Create {
+                store_id: i64,
+                region: RegionCode,
+                currency: Currency,
+            },
+            Get,
+            BeginCheckout {
+                key: String,
+            },
+            AbortCheckout {
+                key: String,
+            },
+            Add {
+                sku: Sku,
+                quantity: u32,
+            },
+            Set {
+                sku: Sku,
+                quantity: u32,
+            },
+            Remove {
+                sku: Sku,
+            },
+            MarkCheckedOut {
+                order_id: OrderRef,
+            },
+            AttachEmail {
+                email: crate::Email,
+            },
+        }
+        for wire in [
+            json!({"op": "create", "store_id": 2, "region": "US-CA", "currency": "USD"}),
+            json!({"op": "get"}),
+            json!({"op": "begin_checkout", "key": "k1"}),
+            json!({"op": "abort_checkout", "key": "k1", "ignored": true}),
+            json!({"quantity": 3, "op": "add", "sku": "A-1"}),
+            json!({"op": "set", "sku": "A-1", "quantity": 0}),
+            json!({"op": "remove", "sku": "A-1"}),
+            json!({"op": "mark_checked_out", "order_id": -7}),
+            json!({"op": "mark_checked_out", "order_id": "ord_x"}),
+            json!({"op": "attach_email", "email": "ada@example.com"}),
+        ] {
+            let ours: CartCommand = serde_json::from_value(wire.clone()).unwrap();
+            let derived: Derived = serde_json::from_value(wire.clone()).unwrap();
+            assert_eq!(
+                serde_json::to_value(&ours).unwrap(),
+                serde_json::to_value(&derived).unwrap(),
+                "{wire}"
+            );
+        }
+        for bad in [
+            json!({}),
+            json!({"op": "explode"}),
+            json!({"op": "add", "sku": "A-1"}),
+            json!({"op": "add", "sku": "a b", "quantity": 1}),
+            json!({"op": "mark_checked_out", "order_id": null}),
+            json!({"op": "attach_email", "email": "nope"}),
+            json!("get"),
+            Value::Null,
+        ] {
+            assert!(
+                serde_json::from_value::<CartCommand>(bad.clone()).is_err(),
+                "{bad}"
+            );
+        }
+    }
 
     #[test]
     fn only_changes_may_use_cached_prices() {

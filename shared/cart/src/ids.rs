@@ -50,12 +50,41 @@ platform::string_id! {
 
 /// An order as checkout names it: a number today, an opaque string
 /// (`ord_...`) once orders get public ids. Stored and shown exactly as given
-/// (serde untagged), so carts stored with a numeric id still read back.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+/// (a JSON number or string), so carts stored with a numeric id still read
+/// back. Read by a hand-written visitor: serde's derived `untagged` reader
+/// buffers the value first and costs the workers KBs of wasm.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 #[serde(untagged)]
 pub enum OrderRef {
     Number(i64),
     Text(String),
+}
+
+impl<'de> serde::Deserialize<'de> for OrderRef {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = OrderRef;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an order id: a whole number or a string")
+            }
+            fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<OrderRef, E> {
+                Ok(OrderRef::Number(n))
+            }
+            fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<OrderRef, E> {
+                i64::try_from(n)
+                    .map(OrderRef::Number)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(n), &self))
+            }
+            fn visit_str<E: serde::de::Error>(self, s: &str) -> Result<OrderRef, E> {
+                Ok(OrderRef::Text(s.to_string()))
+            }
+            fn visit_string<E: serde::de::Error>(self, s: String) -> Result<OrderRef, E> {
+                Ok(OrderRef::Text(s))
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
 }
 
 impl From<i64> for OrderRef {
@@ -107,6 +136,13 @@ mod tests {
         let s: OrderRef = serde_json::from_str("\"ord_7f3a\"").unwrap();
         assert_eq!(s, OrderRef::from("ord_7f3a"));
         assert_eq!(s.to_string(), "ord_7f3a");
+        assert_eq!(
+            serde_json::from_str::<OrderRef>("-3").unwrap(),
+            OrderRef::from(-3)
+        );
+        for bad in ["null", "1.5", "true", "[1]", "{}", "18446744073709551615"] {
+            assert!(serde_json::from_str::<OrderRef>(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The cart: its ids, its lines and limits, the commands that change it, its
-//! prices, and the totals a shopper sees. Pure, but for `object_client` (the
+//! prices, and the totals a shopper sees; the shopper's email and the
+//! abandoned-cart recovery (its signed restore links, its message, its index
+//! in PostgreSQL: `recovery`, `queries`). Pure, but for `object_client` (the
 //! `worker` feature), which both the cart and checkout workers use to talk to
 //! a cart's Durable Object.
 //!
@@ -9,12 +11,14 @@
 
 mod cart;
 mod command;
+mod email;
 mod ids;
 pub mod object_rules;
 mod pricing;
 #[cfg(test)]
 mod proptests;
 pub mod queries;
+pub mod recovery;
 pub mod request;
 #[cfg(test)]
 mod test_support;
@@ -25,6 +29,7 @@ pub mod object_client;
 
 pub use cart::{Cart, CartLine, CartStatus, Totals};
 pub use command::{CartCommand, CartRequest};
+pub use email::{Email, EMAIL_MAX_LEN};
 pub use ids::{cart_not_found, CartId, OrderRef, Sku};
 pub use pricing::{PriceCache, PricedSku, PRICE_CACHE_TTL_MS};
 

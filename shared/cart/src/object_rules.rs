@@ -78,13 +78,17 @@ pub fn admit(
 ) -> Result<LeaseChange, ApiError> {
     let live = lease.filter(|l| l.is_live(now_ms));
     let command = &request.command;
+    // The email the cart already has, again: no change, so like a read.
+    let same_email =
+        matches!(command, CartCommand::AttachEmail { email } if cart.email.as_ref() == Some(email));
     // A checked-out cart answers changes with 409 (and the same order
     // again with 200) in `Cart::apply`, whatever the version.
-    if command.changes_cart() && cart.status == CartStatus::Open {
+    if command.changes_cart() && cart.status == CartStatus::Open && !same_email {
         cart.check_if_match(request.if_match.as_deref())?;
     }
     match command {
         CartCommand::Get | CartCommand::Create { .. } => Ok(LeaseChange::Keep),
+        CartCommand::AttachEmail { .. } if same_email => Ok(LeaseChange::Keep),
         CartCommand::BeginCheckout { key } => {
             if cart.status == CartStatus::CheckedOut {
                 return Ok(LeaseChange::Keep);
@@ -108,7 +112,10 @@ pub fn admit(
             Some(_) => LeaseChange::Clear,
             None => LeaseChange::Keep,
         }),
-        CartCommand::Add { .. } | CartCommand::Set { .. } | CartCommand::Remove { .. } => {
+        CartCommand::Add { .. }
+        | CartCommand::Set { .. }
+        | CartCommand::Remove { .. }
+        | CartCommand::AttachEmail { .. } => {
             match (live, lease) {
                 (Some(_), _) => Err(checkout_in_progress()),
                 (None, Some(_)) => Ok(LeaseChange::Clear), // expired: tidy up
@@ -305,6 +312,38 @@ mod tests {
                 &[]
             )
             .is_ok());
+    }
+
+    #[test]
+    fn an_email_is_a_change_unless_it_is_the_same_one_again() {
+        let email = |s: &str, if_match: Option<&str>| {
+            req(
+                CartCommand::AttachEmail {
+                    email: crate::Email::parse(s).unwrap(),
+                },
+                if_match,
+            )
+        };
+        let mut c = cart();
+        let l = lease("k1", NOW + 1000);
+        // A change: If-Match holds, and a checkout holding the cart refuses it.
+        assert_eq!(
+            admit(&c, None, &email("ada@example.com", Some("\"1\"")), NOW).unwrap(),
+            LeaseChange::Keep
+        );
+        let e = admit(&c, None, &email("ada@example.com", Some("\"9\"")), NOW).unwrap_err();
+        assert_eq!(e.status, 412);
+        let e = admit(&c, Some(&l), &email("ada@example.com", None), NOW).unwrap_err();
+        assert_eq!(e.code, "checkout_in_progress");
+        // The email it has, again (a retried PATCH): like a read.
+        c.apply(&email("ada@example.com", None).command, &[])
+            .unwrap();
+        assert_eq!(
+            admit(&c, Some(&l), &email("ada@example.com", Some("\"1\"")), NOW).unwrap(),
+            LeaseChange::Keep
+        );
+        let e = admit(&c, None, &email("bob@example.com", Some("\"1\"")), NOW).unwrap_err();
+        assert_eq!(e.status, 412, "another email is a change");
     }
 
     #[test]

@@ -10,7 +10,7 @@ use regions::RegionCode;
 use serde_json::{json, Map, Value};
 
 use crate::request::{AddItem, AddItemBody, CreateCartBody, NewCart, SetQuantityBody};
-use crate::{CartCommand, CartId, CartRequest, OrderRef, Sku, MAX_QUANTITY};
+use crate::{CartCommand, CartId, CartRequest, Email, OrderRef, Sku, MAX_QUANTITY};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(256)
@@ -132,6 +132,9 @@ fn command() -> impl Strategy<Value = CartCommand> {
         }),
         "ord_[a-z2-7]{26}".prop_map(|id| CartCommand::MarkCheckedOut {
             order_id: OrderRef::Text(id)
+        }),
+        "[a-z0-9.+_-]{1,20}@[a-z0-9]{1,10}\\.[a-z]{2,6}".prop_map(|e| CartCommand::AttachEmail {
+            email: Email::parse(&e).unwrap()
         }),
     ]
 }
@@ -262,7 +265,7 @@ proptest! {
     }
 
     #[test]
-    fn arbitrary_json_never_panics_as_a_command(v in json_value(), op in "create|get|snapshot|add|set|remove|mark_checked_out|x") {
+    fn arbitrary_json_never_panics_as_a_command(v in json_value(), op in "create|get|snapshot|add|set|remove|mark_checked_out|attach_email|x") {
         let _ = serde_json::from_value::<CartRequest>(v.clone());
         let mut tagged = v.as_object().cloned().unwrap_or_default();
         tagged.insert("op".into(), op.into());

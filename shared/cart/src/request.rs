@@ -7,7 +7,8 @@ use platform::ApiError;
 use regions::RegionCode;
 use serde::Deserialize;
 
-use crate::{Sku, MAX_QUANTITY};
+use crate::email::invalid_email;
+use crate::{Email, Sku, MAX_QUANTITY};
 
 /// `POST /cart`.
 #[derive(Debug, Deserialize)]
@@ -95,6 +96,24 @@ impl TryFrom<SetQuantityBody> for u32 {
     }
 }
 
+/// `PATCH /cart/{id}`: the shopper's email, for the abandoned-cart message.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachEmailBody {
+    #[serde(default)]
+    email: Field<String>,
+}
+
+impl TryFrom<AttachEmailBody> for Email {
+    type Error = ApiError;
+    fn try_from(body: AttachEmailBody) -> Result<Self, ApiError> {
+        let raw = body
+            .email
+            .required(|| invalid_email("it is required and must be a string"))?;
+        Email::parse(&raw)
+    }
+}
+
 /// A whole number from `min` to `MAX_QUANTITY`.
 fn quantity(field: Field<u64>, min: u64) -> Result<u32, ApiError> {
     let bad = || {
@@ -149,6 +168,34 @@ mod tests {
             assert_eq!(e.code, "invalid_quantity", "{bad}");
         }
         assert_eq!(set(json!({})).unwrap_err().code, "invalid_quantity");
+    }
+
+    #[test]
+    fn an_email_body_holds_one_valid_address() {
+        let attach = |v: Value| {
+            parse_json::<AttachEmailBody>(v.to_string().as_bytes()).and_then(Email::try_from)
+        };
+        assert_eq!(
+            attach(json!({"email": " Ada@Example.COM "}))
+                .unwrap()
+                .as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            json!({}),
+            json!({"email": null}),
+            json!({"email": 5}),
+            json!({"email": "ada"}),
+        ] {
+            let e = attach(bad.clone()).unwrap_err();
+            assert_eq!((e.status, e.code), (400, "invalid_email"), "{bad}");
+        }
+        assert_eq!(
+            attach(json!({"email": "ada@example.com", "name": "Ada"}))
+                .unwrap_err()
+                .code,
+            "unknown_field"
+        );
     }
 
     #[test]

@@ -10,13 +10,17 @@ use crate::Cart;
 
 impl Cart {
     /// Reads back what `to_json` wrote (checkout reads carts this way from
-    /// their object): the view holds every stored field under the same name,
-    /// and the derived ones (totals, line totals) are ignored, never read.
+    /// their object): the view holds every stored field under the same name
+    /// but the email, and the derived ones (totals, line totals,
+    /// `has_email`) are ignored, never read. A cart read back this way has
+    /// no email: it is for reading, never for storing again.
     pub fn from_view(json: &str) -> Result<Cart, ApiError> {
         serde_json::from_str(json).map_err(|e| ApiError::internal(format!("unreadable cart: {e}")))
     }
 
-    /// The cart as the API shows it; every amount a decimal string.
+    /// The cart as the API shows it; every amount a decimal string,
+    /// `updated_at` in unix seconds. The email is personal data and stays
+    /// out of it: `has_email` says whether there is one.
     pub fn to_json(&self, region: &Region) -> Value {
         let totals = self.totals(region);
         let money = |d: Decimal| self.currency.format(d);
@@ -29,6 +33,8 @@ impl Cart {
             "status": self.status,
             "order_id": self.order_id,
             "version": self.version,
+            "updated_at": self.updated_at,
+            "has_email": self.email.is_some(),
             "lines": self.lines.iter().map(|l| json!({
                 "sku": l.sku,
                 "name": l.name,
@@ -88,6 +94,31 @@ mod tests {
             &[priced("A-1", "1.10", 5)],
         )
         .unwrap();
+        c.touch(1_800_000_000_999);
         assert_eq!(Cart::from_view(&c.to_json(ca()).to_string()).unwrap(), c);
+    }
+
+    #[test]
+    fn the_view_says_has_email_and_never_shows_the_address() {
+        let mut c = cart();
+        assert_eq!(c.to_json(ca())["has_email"], false);
+        let email = crate::Email::parse("Ada@Example.com").unwrap();
+        c.apply(&CartCommand::AttachEmail { email }, &[]).unwrap();
+        c.touch(1_800_000_000_500);
+        let v = c.to_json(ca());
+        assert_eq!(v["has_email"], true);
+        assert_eq!(v["updated_at"], 1_800_000_000);
+        assert!(!v.to_string().contains("example.com"), "{v}");
+        assert!(v.get("email").is_none());
+        // Read back, it is the same cart but for the email.
+        let back = Cart::from_view(&v.to_string()).unwrap();
+        assert_eq!(back.email, None);
+        assert_eq!(
+            Cart {
+                email: c.email.clone(),
+                ..back
+            },
+            c
+        );
     }
 }
