@@ -14,7 +14,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     // Staff's order routes (refunds) live with the orders; listed before
     // "/admin" because the first matching prefix wins.
     ("/admin/orders", "ORDERS"),
+    // Stock levels and their sync live with the stock alerts.
+    ("/admin/inventory", "ALERTS"),
     ("/customers", "CUSTOMERS"),
+    // A store's orders for staff (the dashboard) live with the orders too.
+    ("/admin/stores", "ORDERS"),
     ("/admin", "ADMIN"),
 ];
 
@@ -47,6 +51,9 @@ mod tests {
         assert_eq!(binding_for("/checkout"), Some("CHECKOUT"));
         assert_eq!(binding_for("/webhooks/stripe"), Some("WEBHOOKS"));
         assert_eq!(binding_for("/admin/orders/ord_x/refunds"), Some("ORDERS"));
+        assert_eq!(binding_for("/admin/inventory/adjustments"), Some("ALERTS"));
+        assert_eq!(binding_for("/admin/stores/1/orders"), Some("ORDERS"));
+        assert_eq!(binding_for("/admin/storesx"), Some("ADMIN"));
         assert_eq!(binding_for("/admin/stats"), Some("ADMIN"));
         assert_eq!(binding_for("/catalogue"), None);
         assert_eq!(binding_for("/"), None);

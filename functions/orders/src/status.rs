@@ -1,57 +1,33 @@
-//! `GET /orders/{id}`: the order's state, for the guest holding its token.
+//! `GET /orders/{id}`: the order for the guest holding its token: status,
+//! lines, totals, payments, shipments and history, as the stored function
+//! `order_view` builds it (shared/orders/sql/order_view.sql) in one statement.
+//!
+//! Read from the REPLICA (`Db::read`). Read-your-writes holds all the same:
+//! checkout answers with `x-db-lsn` and the `db_lsn` cookie (its
+//! `Db::write` records the primary's WAL position after the commit, and
+//! `Db::report` signs it into both), and `Db::for_request` reads that token
+//! back from the next request; `Db::read` then asks the replica for
+//! `pg_last_wal_replay_lsn()` and uses it only if it has replayed that far,
+//! else the primary answers (platform/src/db/client.rs, `read_on_replica`;
+//! the rule is `replica_is_fresh` in db/route.rs). A change no answer of
+//! ours told this client about (a provider's webhook applying a payment)
+//! shows once the replica has replayed it, normally within milliseconds.
+//! The view reads no personal column, which the replica's role could not.
 
+use orders::view::{self, OrderViewRow};
 use platform::respond;
 use platform::serve::Call;
-use platform::{FromRow, Result, Row, Statement};
-use serde_json::json;
+use platform::Result;
 use worker::Response;
 
 use crate::access;
 
-struct OrderState {
-    status: String,
-    total: String,
-    currency: String,
-    needs_review: bool,
-}
-
-impl FromRow for OrderState {
-    fn from_row(row: &Row) -> Result<Self> {
-        Ok(OrderState {
-            status: row.get("status")?,
-            total: row.get("total")?,
-            currency: row.get::<String>("currency")?.trim().to_string(),
-            needs_review: row.text("needs_review")? == Some("true"),
-        })
-    }
-}
-
 pub async fn show(call: &mut Call, id: &str) -> Result<Response> {
+    // Without the order's own token, every answer is the same 404: a
+    // malformed id, an unknown one, another order's token, no token.
     let public_id = access::order_id(id)?;
     access::require_order_token(call, &public_id)?;
-    let mut s = Statement::new();
-    let p = s.bind(public_id.as_str());
-    s.push_sql(&format!(
-        "SELECT status, total::text AS total, currency, (review_reason IS NOT NULL)::text AS needs_review \
-           FROM orders WHERE public_id = {p}"
-    ));
-    // The primary: a payment just applied by a webhook must show at once.
-    let order: OrderState = call
-        .db
-        .read_primary(&s)
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(access::not_found)?;
-    Ok(respond::private_json(
-        200,
-        json!({
-            "order_id": public_id,
-            "status": order.status,
-            "total": order.total,
-            "currency": order.currency,
-            "needs_review": order.needs_review,
-        })
-        .to_string(),
-    ))
+    let rows: Vec<OrderViewRow> = call.db.read(&view::order_view(&public_id)).await?;
+    let body = OrderViewRow::found(rows).ok_or_else(access::not_found)?;
+    Ok(respond::private_json(200, body))
 }

@@ -21,7 +21,12 @@ pub async fn apply(call: &Call, event: &ProviderEvent) -> Result<Response> {
         log: &call.log,
         actions: &actions,
     };
-    let result = work.apply_event(event).await?;
+    let (result, outbox) = work.apply_event(event).await?;
+    // Committed: now the messages it wrote (a paid order's fulfillment).
+    // What does not go now, the orders worker's relay cron sends.
+    if !drop_outbox_send(call) {
+        orders::queue::send_and_mark(&call.env, &call.db, &call.log, &outbox).await;
+    }
     let outcome = match &result {
         EventResult::Ignored => "ignored",
         EventResult::Duplicate => "duplicate",
@@ -37,4 +42,16 @@ pub async fn apply(call: &Call, event: &ProviderEvent) -> Result<Response> {
         200,
         json!({"received": true, "event_id": event.event_id, "outcome": outcome}).to_string(),
     ))
+}
+
+/// Dev builds: `x-test-fault: drop-outbox-send` skips the send after the
+/// commit, as a worker that died there would (the relay must send it).
+#[cfg(feature = "dev")]
+fn drop_outbox_send(call: &Call) -> bool {
+    call.req.headers().get("x-test-fault").ok().flatten().as_deref() == Some("drop-outbox-send")
+}
+
+#[cfg(not(feature = "dev"))]
+fn drop_outbox_send(_call: &Call) -> bool {
+    false
 }

@@ -4,6 +4,8 @@
 //!   POST /webhooks/paypal   PAYPAL-TRANSMISSION-* verified offline (RSA-SHA256
 //!                           with the certificate at PAYPAL-CERT-URL, from an
 //!                           allow-listed origin only)
+//!   POST /webhooks/carrier  X-Carrier-Signature verified (HMAC-SHA256 with
+//!                           CARRIER_WEBHOOK_SECRET, 300 s): a delivery
 //!
 //! Each verified event is applied exactly once (`payments::process`): 200
 //! when it is stored (or was before, or is a type we do not handle), 400 and
@@ -15,8 +17,9 @@
 //!
 //! Bindings: DB (the primary), ORDERS (the orders worker), PAYMENT_TOKENS
 //! (KV: PayPal's signing certificates), vars PAYPAL_CERT_ORIGINS,
-//! STRIPE_WEBHOOK_PREVIOUS_UNTIL; secrets STRIPE_WEBHOOK_SECRET (and
-//! _PREVIOUS while rotating), PAYPAL_WEBHOOK_ID.
+//! STRIPE_WEBHOOK_PREVIOUS_UNTIL; FULFILLMENT_QUEUE (a paid order's
+//! message, sent after the commit); secrets STRIPE_WEBHOOK_SECRET (and
+//! _PREVIOUS while rotating), PAYPAL_WEBHOOK_ID, CARRIER_WEBHOOK_SECRET.
 
 use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;
@@ -24,6 +27,7 @@ use worker::{event, Context, Env, Method, Request, Response};
 
 mod actions;
 mod answer;
+mod carrier;
 mod paypal;
 mod stripe;
 
@@ -37,7 +41,8 @@ async fn route(call: &mut Call) -> Result<Response> {
     match (call.method(), segments(&path).as_slice()) {
         (Method::Post, ["webhooks", "stripe"]) => stripe::receive(call).await,
         (Method::Post, ["webhooks", "paypal"]) => paypal::receive(call).await,
-        (_, ["webhooks", "stripe" | "paypal"]) => Err(no_route(&path, Some("POST"))),
+        (Method::Post, ["webhooks", "carrier"]) => carrier::receive(call).await,
+        (_, ["webhooks", "stripe" | "paypal" | "carrier"]) => Err(no_route(&path, Some("POST"))),
         (_, _) => Err(no_route(&path, None)),
     }
 }
