@@ -13,10 +13,11 @@ WASM_BINDGEN_BIN="$TOOLS_CACHE/wasm-bindgen-cli-$WASM_BINDGEN_VERSION/bin/wasm-b
 # releases, and scripts/contract and schemathesis.toml are written for this one.
 SCHEMATHESIS_VERSION=4.32.5
 SCHEMATHESIS_VENV="$TOOLS_CACHE/schemathesis-$SCHEMATHESIS_VERSION"
-# The payment providers' local stand-ins (tests/fakes, run by scripts/fakes):
+# The third parties' local stand-ins (tests/fakes, run by scripts/fakes):
 # localstripe (the Stripe fake's core), stripe-python (to check the webhooks
 # it signs), cryptography (the PayPal fake's certificate and signatures) and
-# aiohttp (both fakes' server: the Stripe fake patches into localstripe's app).
+# aiohttp (every fake's server: the Stripe fake patches into localstripe's app;
+# the carrier and notification fakes need nothing else).
 # Pinned, in a venv named after the pins: a bump makes a new venv.
 PAYFAKES_PINS=(localstripe==1.15.10 stripe==16.1.0 cryptography==50.0.2 aiohttp==3.14.5)
 PAYFAKES_VENV="$TOOLS_CACHE/payfakes-$(IFS=-; echo "${PAYFAKES_PINS[*]//==/}")"
@@ -24,6 +25,8 @@ PAYFAKES_VENV="$TOOLS_CACHE/payfakes-$(IFS=-; echo "${PAYFAKES_PINS[*]//==/}")"
 # keeps them in .local/ports.env, like the databases' ports).
 STRIPE_FAKE_DEFAULT_PORT=25340
 PAYPAL_FAKE_DEFAULT_PORT=25341
+CARRIER_FAKE_DEFAULT_PORT=25342
+NOTIFY_FAKE_DEFAULT_PORT=25343
 EDGE_HOST=127.0.0.1
 EDGE_PORT=${EDGESHOP_PORT:-8787}
 EDGE_URL="http://$EDGE_HOST:$EDGE_PORT"

@@ -60,10 +60,11 @@ Test controls (no token needed), all JSON:
   GET    /_fake/deliveries              [{event_id, event_type, status}] (status null when
                                         unreachable);  DELETE clears them
   POST   /_fake/faults                  {"path_prefix": "/v2/checkout/orders", "method": "POST",
-                                         "status": 500, "count": 2, "delay_ms": 0,
-                                         "retry_after": null, "contains": null}
-                                        as in the Stripe fake (tests/fakes/stripe_fake.py;
-                                        `contains` looks in path, PayPal-Request-Id, body);
+                                         "status": 500, "count": 2, "always": false,
+                                         "delay_ms": 0, "retry_after": null, "contains": null}
+                                        as in every fake (tests/fakes/fakekit.py; path_prefix
+                                        default /v2/; `contains` looks in path,
+                                        PayPal-Request-Id, body);
                                         the body is {"name": "INTERNAL_SERVER_ERROR" (or
                                         RATE_LIMIT_REACHED for 429, SERVICE_UNAVAILABLE for
                                         503), "message": "injected", "details": []}
@@ -96,6 +97,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 
+from fakekit import FakeKit
+
 # Like PayPal's (.../v1/notifications/certs/CERT-<id>), the URL names the
 # certificate: a restarted fake has a new key and so a new URL, and a
 # receiver that caches certificates by URL (as ours does) never checks a new
@@ -122,8 +125,6 @@ class Fake:
         self.refunds = {}      # id -> refund
         self.events = {}       # id -> event
         self.answers = {}      # (method, path, PayPal-Request-Id) -> (status, body) or IN_PROGRESS
-        self.requests = []
-        self.faults = []
         self.deliveries = []
 
 
@@ -647,88 +648,30 @@ def controls(name):
     return get, clear
 
 
-async def faults_add(request):
-    data = await request.json()
-    fault = {'path_prefix': data.get('path_prefix', '/v2/'), 'method': data.get('method'),
-             'status': data.get('status'), 'count': int(data.get('count', 1)),
-             'delay_ms': int(data.get('delay_ms') or 0), 'retry_after': data.get('retry_after'),
-             'contains': data.get('contains')}
-    if not fault['status'] and not fault['delay_ms']:
-        return web.json_response({'error': 'give a status, a delay_ms or both'}, status=400)
-    if fault['count'] < 1:
-        return web.json_response({'error': 'count must be at least 1'}, status=400)
-    request.app['fake'].faults.append(fault)
-    return web.json_response(request.app['fake'].faults)
-
-
-async def requests_list(request):
-    text = request.query.get('contains')
-    return web.json_response([
-        {k: v for k, v in e.items() if k != '_text'} for e in request.app['fake'].requests
-        if not text or text in e['_text']])
-
-
-# --- middleware: log, faults, auth, PayPal-Request-Id ---------------------------
+# --- middleware: log, faults (fakekit), auth, PayPal-Request-Id -----------------
 
 FAULT_NAMES = {429: 'RATE_LIMIT_REACHED', 503: 'SERVICE_UNAVAILABLE'}
 
 
-def wire_text(request, body):
-    """What `contains` (faults, request log) looks in."""
-    return '\n'.join((request.path, request.headers.get('PayPal-Request-Id', ''), body))
+def with_debug_id(response):
+    response.headers['Paypal-Debug-Id'] = pp_id(13).lower()
+    return response
 
 
-def take_fault(fake, request, body):
-    for fault in fake.faults:
-        if not request.path.startswith(fault['path_prefix']):
-            continue
-        if fault['method'] and fault['method'].upper() != request.method:
-            continue
-        if fault['contains'] and fault['contains'] not in wire_text(request, body):
-            continue
-        fault['count'] -= 1
-        if fault['count'] <= 0:
-            fake.faults.remove(fault)
-        return fault
-    return None
+def injected(request, fault, headers):
+    return with_debug_id(pp_error(fault['status'],
+                                  FAULT_NAMES.get(fault['status'], 'INTERNAL_SERVER_ERROR'),
+                                  'injected', headers=headers))
 
 
-@web.middleware
-async def middleware(request, handler):
+async def auth_and_request_id(request, call):
+    """After fakekit's log and faults: the Bearer token, then PayPal-Request-Id."""
     fake = request.app['fake']
-    # Certificates are public, as PayPal's are (webhook receivers fetch them).
-    if not request.path.startswith(('/v1/', '/v2/')) \
-            or request.path.startswith('/v1/notifications/certs/'):
-        return await handler(request)
-    body = (await request.read()).decode('utf-8', 'replace')
-    is_token = request.path == '/v1/oauth2/token'
-    rid = request.headers.get('PayPal-Request-Id') \
-        if request.method == 'POST' and not is_token else None
-    entry = {'method': request.method, 'path': request.path, 'request_id': rid,
-             'status': None, 'fault': False, 'replayed': False,
-             '_text': wire_text(request, body)}
-    fake.requests.append(entry)
-
-    def done(response):
-        entry['status'] = response.status
-        response.headers['Paypal-Debug-Id'] = pp_id(13).lower()
-        return response
-
-    fault = take_fault(fake, request, body)
-    if fault and fault['status']:
-        await asyncio.sleep(fault['delay_ms'] / 1000)
-        entry['fault'] = True
-        headers = {'Retry-After': str(fault['retry_after'])} \
-            if fault['retry_after'] is not None else None
-        return done(pp_error(fault['status'],
-                             FAULT_NAMES.get(fault['status'], 'INTERNAL_SERVER_ERROR'),
-                             'injected', headers=headers))
-
-    if not is_token:
+    if request.path != '/v1/oauth2/token':
         auth = request.headers.get('Authorization', '')
         token = auth[7:] if auth.startswith('Bearer ') else None
         if token is None or fake.tokens.get(token, 0) < time.time():
-            return done(web.json_response({
+            return with_debug_id(web.json_response({
                 'name': 'AUTHENTICATION_FAILURE',
                 'message': 'Authentication failed due to invalid authentication '
                            'credentials or a missing Authorization header.',
@@ -736,35 +679,40 @@ async def middleware(request, handler):
                            'rel': 'information_link'}],
                 'details': []}, status=401))
 
-    key = (request.method, request.path, rid) if rid else None
+    key = (request.method, request.path, call.key) if call.key else None
     if key:
         saved = fake.answers.get(key)
         if saved is IN_PROGRESS:
-            return done(invalid('PREVIOUS_REQUEST_IN_PROGRESS', 'A previous request on this '
-                                'resource is currently in progress. Please wait for some '
-                                'time and try again.', status=422))
+            return with_debug_id(invalid('PREVIOUS_REQUEST_IN_PROGRESS', 'A previous request '
+                                         'on this resource is currently in progress. Please '
+                                         'wait for some time and try again.', status=422))
         if saved is not None:
-            entry['replayed'] = True
-            return done(web.Response(status=saved[0], body=saved[1],
-                                     content_type='application/json'))
+            call.entry['replayed'] = True
+            return with_debug_id(web.Response(status=saved[0], body=saved[1],
+                                              content_type='application/json'))
         fake.answers[key] = IN_PROGRESS
     try:
-        if fault:  # a slow answer: the work is under way (the request id is taken)
-            await asyncio.sleep(fault['delay_ms'] / 1000)
-        response = await handler(request)
-    except web.HTTPException as e:
-        entry['status'] = e.status
-        if key:
-            del fake.answers[key]
-        raise
+        # A slow-answer fault waits here: the work is under way (the request id is taken).
+        response = await call.proceed()
     except BaseException:
-        entry['status'] = 500
         if key:
             del fake.answers[key]
         raise
     if key:
         fake.answers[key] = (response.status, response.body)
-    return done(response)
+    return with_debug_id(response)
+
+
+def takes_request_id(request):
+    """Every POST but the token one honours PayPal-Request-Id."""
+    return request.method == 'POST' and request.path != '/v1/oauth2/token'
+
+
+# Certificates are public, as PayPal's are (webhook receivers fetch them): not
+# logged, no faults, no token.
+KIT = FakeKit(prefixes=('/v1/', '/v2/'), exempt=('/v1/notifications/certs/',),
+              default_prefix='/v2/', key_header='PayPal-Request-Id', key_field='request_id',
+              keyed=takes_request_id, fault_response=injected, inner=auth_and_request_id)
 
 
 def main():
@@ -779,7 +727,7 @@ def main():
                         help='seconds between an event and its webhook (default 0.2)')
     args = parser.parse_args()
 
-    app = web.Application(middlewares=[middleware])
+    app = web.Application(middlewares=[KIT.middleware])
     app['fake'] = Fake(args)
     r = app.router
     r.add_post('/v1/oauth2/token', token)
@@ -796,13 +744,10 @@ def main():
     r.add_post('/_fake/webhooks/send', fake_send)
     r.add_post('/_fake/webhooks/sign', fake_sign)
     r.add_post('/_fake/events/{id}/resend', fake_resend)
-    r.add_post('/_fake/faults', faults_add)
-    for name, path in (('deliveries', '/_fake/deliveries'), ('faults', '/_fake/faults')):
-        get, clear = controls(name)
-        r.add_get(path, get)
-        r.add_delete(path, clear)
-    r.add_get('/_fake/requests', requests_list)
-    r.add_delete('/_fake/requests', controls('requests')[1])
+    get, clear = controls('deliveries')
+    r.add_get('/_fake/deliveries', get)
+    r.add_delete('/_fake/deliveries', clear)
+    KIT.add_routes(r)
 
     logging.basicConfig(level=logging.INFO, format='%(asctime)s %(message)s')
     web.run_app(app, host='127.0.0.1', port=args.port, access_log=log,

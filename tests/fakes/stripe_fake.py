@@ -37,17 +37,19 @@ Added to localstripe's behaviour (/v1):
     waited 1 s), signed exactly as localstripe signs them (Stripe's scheme),
     and each delivery is recorded. Failed ones are not retried.
 
-Test controls (no API key needed), all JSON:
+Test controls (no API key needed), all JSON; faults and the request log are
+tests/fakes/fakekit.py's, shared with the other fakes:
   POST   /_fake/faults     {"path_prefix": "/v1/payment_intents", "method": "POST",
-                            "status": 500, "count": 2, "delay_ms": 0,
+                            "status": 500, "count": 2, "always": false, "delay_ms": 0,
                             "retry_after": null, "contains": null}
-         the next `count` matching requests (method null = any; contains:
-         only requests whose path, Idempotency-Key or body contains that text,
-         for tests that run in parallel) get `status` with {"error":{"type":"api_error",
-         "message":"injected"}} (and Retry-After if given), without reaching
-         localstripe; delay_ms > 0 waits first; delay_ms without status = a
-         slow answer that then proceeds normally (the request is carried out
-         even if the client gave up meanwhile).
+         the next `count` matching requests (path_prefix default /v1/; method
+         null = any; contains: only requests whose path, Idempotency-Key or
+         body contains that text, for tests that run in parallel; "always":
+         true = every matching one until cleared) get `status` with
+         {"error":{"type":"api_error", "message":"injected"}} (and Retry-After
+         if given), without reaching localstripe; delay_ms > 0 waits first;
+         delay_ms without status = a slow answer that then proceeds normally
+         (the request is carried out even if the client gave up meanwhile).
   GET    /_fake/faults     the pending faults;  DELETE /_fake/faults  clears them
   GET    /_fake/requests   [{method, path, idempotency_key, status, fault, replayed}]
                            for every /v1 request, oldest first (status null while
@@ -80,9 +82,9 @@ from localstripe.errors import UserError
 from localstripe.resources import (Charge, Event, PaymentIntent, PaymentMethod,
                                    Refund, schedule_webhook)
 
+from fakekit import FakeKit
+
 WEBHOOK_DELAY = 0.2
-REQUESTS = []      # the /v1 request log
-FAULTS = []        # pending injected faults
 IDEMPOTENT = {}    # Idempotency-Key -> {"fingerprint", "status", "body"} or IN_PROGRESS
 IN_PROGRESS = object()
 DELIVERIES = []    # webhook deliveries
@@ -295,27 +297,7 @@ async def _send_webhook(event, delay=None):
 webhooks._send_webhook = _send_webhook
 
 
-# --- middleware: test controls, log, faults, API key, idempotency -------------
-
-def wire_text(request, body):
-    """What `contains` (faults, request log) looks in."""
-    return '\n'.join((request.path, request.headers.get('Idempotency-Key', ''), body))
-
-
-def take_fault(request, body):
-    for fault in FAULTS:
-        if not request.path.startswith(fault['path_prefix']):
-            continue
-        if fault['method'] and fault['method'].upper() != request.method:
-            continue
-        if fault['contains'] and fault['contains'] not in wire_text(request, body):
-            continue
-        fault['count'] -= 1
-        if fault['count'] <= 0:
-            FAULTS.remove(fault)
-        return fault
-    return None
-
+# --- middleware: test controls, log, faults (fakekit), API key, idempotency ---
 
 def fingerprint(request, body):
     if request.content_type == 'application/x-www-form-urlencoded':
@@ -326,33 +308,24 @@ def fingerprint(request, body):
 
 
 @web.middleware
-async def fake_middleware(request, handler):
+async def controls_middleware(request, handler):
     if request.path.startswith('/_fake/'):
         # Test controls: straight to the route, past localstripe's auth.
         try:
             return await request.match_info.handler(request)
         except UserError as e:
             return e.to_response()
-    if not request.path.startswith('/v1/'):
-        return await handler(request)
+    return await handler(request)
 
-    body = (await request.read()).decode('utf-8', 'replace')
-    key = request.headers.get('Idempotency-Key') if request.method == 'POST' else None
-    entry = {'method': request.method, 'path': request.path, 'idempotency_key': key,
-             'status': None, 'fault': False, 'replayed': False,
-             '_text': wire_text(request, body)}
-    REQUESTS.append(entry)
 
-    fault = take_fault(request, body)
-    if fault and fault['status']:
-        await asyncio.sleep(fault['delay_ms'] / 1000)
-        entry.update(status=fault['status'], fault=True)
-        headers = {'Retry-After': str(fault['retry_after'])} \
-            if fault['retry_after'] is not None else None
-        return stripe_error(fault['status'], 'api_error', 'injected', headers)
+def injected(request, fault, headers):
+    return stripe_error(fault['status'], 'api_error', 'injected', headers)
 
+
+async def auth_and_idempotency(request, call):
+    """After fakekit's log and faults: the API key, then Idempotency-Key."""
+    entry, key, body = call.entry, call.key, call.body
     if API_KEY is not None and server.get_api_key(request) != API_KEY:
-        entry['status'] = 401
         shown = server.get_api_key(request) or ''
         return stripe_error(401, 'invalid_request_error',
                             f'Invalid API Key provided: {shown[:8]}****{shown[-4:]}')
@@ -360,38 +333,28 @@ async def fake_middleware(request, handler):
     if key:
         saved = IDEMPOTENT.get(key)
         if saved is IN_PROGRESS:
-            entry['status'] = 409
             return stripe_error(409, 'idempotency_error',
                                 'There is currently another in-progress request using '
                                 'this Stripe API Key and idempotency key. Please try '
                                 'again later.', code='idempotency_key_in_use')
         if saved is not None:
             if saved['fingerprint'] != fingerprint(request, body):
-                entry['status'] = 400
                 return stripe_error(400, 'idempotency_error',
                                     'Keys for idempotent requests can only be used with '
                                     'the same parameters they were first used with.')
-            entry.update(status=saved['status'], replayed=True)
+            entry['replayed'] = True
             return web.Response(status=saved['status'], body=saved['body'],
                                 content_type='application/json',
                                 headers={'Idempotent-Replayed': 'true'})
         IDEMPOTENT[key] = IN_PROGRESS
 
     try:
-        if fault:  # a slow answer: Stripe is working on it (the key is taken)
-            await asyncio.sleep(fault['delay_ms'] / 1000)
-        response = await handler(request)
-    except web.HTTPException as e:
-        entry['status'] = e.status
-        if key:
-            del IDEMPOTENT[key]
-        raise
+        # A slow-answer fault waits here: Stripe is working on it (the key is taken).
+        response = await call.proceed()
     except BaseException:
-        entry['status'] = 500
         if key:
             del IDEMPOTENT[key]
         raise
-    entry['status'] = response.status
     response.headers['Request-Id'] = 'req_' + rand(14)
     if key:
         IDEMPOTENT[key] = {'fingerprint': fingerprint(request, body),
@@ -399,42 +362,8 @@ async def fake_middleware(request, handler):
     return response
 
 
-async def faults_add(request):
-    data = await request.json()
-    fault = {'path_prefix': data.get('path_prefix', '/v1/'),
-             'method': data.get('method'),
-             'status': data.get('status'),
-             'count': int(data.get('count', 1)),
-             'delay_ms': int(data.get('delay_ms') or 0),
-             'retry_after': data.get('retry_after'),
-             'contains': data.get('contains')}
-    if not fault['status'] and not fault['delay_ms']:
-        return web.json_response({'error': 'give a status, a delay_ms or both'}, status=400)
-    if fault['count'] < 1:
-        return web.json_response({'error': 'count must be at least 1'}, status=400)
-    FAULTS.append(fault)
-    return web.json_response(FAULTS)
-
-
-async def faults_list(request):
-    return web.json_response(FAULTS)
-
-
-async def faults_clear(request):
-    FAULTS.clear()
-    return web.json_response(FAULTS)
-
-
-async def requests_list(request):
-    text = request.query.get('contains')
-    return web.json_response([
-        {k: v for k, v in e.items() if k != '_text'} for e in REQUESTS
-        if not text or text in e['_text']])
-
-
-async def requests_clear(request):
-    REQUESTS.clear()
-    return web.json_response([])
+KIT = FakeKit(prefixes=('/v1/',), key_header='Idempotency-Key', key_field='idempotency_key',
+              fault_response=injected, inner=auth_and_idempotency)
 
 
 async def deliveries_list(request):
@@ -488,12 +417,8 @@ def main():
     for route in app.router.routes():
         if route.method == 'POST' and route.resource.canonical == confirm:
             route._handler = server.api_extra(PaymentIntent._api_confirm, confirm)
-    app.middlewares.insert(0, fake_middleware)
-    app.router.add_post('/_fake/faults', faults_add)
-    app.router.add_get('/_fake/faults', faults_list)
-    app.router.add_delete('/_fake/faults', faults_clear)
-    app.router.add_get('/_fake/requests', requests_list)
-    app.router.add_delete('/_fake/requests', requests_clear)
+    app.middlewares[0:0] = [controls_middleware, KIT.middleware]
+    KIT.add_routes(app.router)
     app.router.add_get('/_fake/deliveries', deliveries_list)
     app.router.add_delete('/_fake/deliveries', deliveries_clear)
     app.router.add_post('/_fake/disputes', dispute_create)
