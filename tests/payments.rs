@@ -263,7 +263,7 @@ fn a_late_payment_is_paid_when_stock_remains_and_refunded_when_it_is_gone() {
     assert_eq!(order_state(&order)["status"], "cancelled");
     let reason: String = primary()
         .query_one(
-            "SELECT h.reason FROM order_status_history h JOIN orders o ON o.id = h.order_id \
+            "SELECT h.cause FROM order_events h JOIN orders o ON o.id = h.order_id \
               WHERE o.public_id = $1 ORDER BY h.id DESC LIMIT 1",
             &[&order.order_id],
         )

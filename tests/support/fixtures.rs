@@ -28,6 +28,16 @@ pub struct Store {
 }
 
 impl Store {
+    /// How the store's paid orders reach the carrier: "automatic" (the
+    /// default: the paid transaction queues them) or "manual" (staff release
+    /// each one; tests of payments use it so fulfillment leaves their
+    /// orders `paid`).
+    pub fn set_fulfillment(&self, mode: &str) {
+        primary()
+            .execute("UPDATE stores SET fulfillment = $1 WHERE id = $2", &[&mode, &self.id])
+            .unwrap();
+    }
+
     /// A new store in `region` with `warehouses` warehouses. Stores reference
     /// `regions (code)`: US-CA, US-CO, US-NY and US-OR exist.
     pub fn create(region: &str, warehouses: usize) -> Store {

@@ -13,6 +13,7 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod fulfillment;
 pub mod http;
 pub mod listing;
 pub mod local;
@@ -20,6 +21,7 @@ pub mod payments;
 
 pub use db::*;
 pub use fixtures::*;
+pub use fulfillment::*;
 pub use http::*;
 pub use listing::*;
 pub use local::*;

@@ -2,8 +2,8 @@
 //! fakes (localstripe behind our wrapper, the PayPal fake), Stripe events
 //! signed with Stripe's official library (stripe-node), order state.
 
-use std::process::{Command, Stdio};
 use std::io::Write;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -14,13 +14,15 @@ fn root() -> &'static str {
     concat!(env!("CARGO_MANIFEST_DIR"), "/..")
 }
 
-fn port(name: &str, default: u16) -> u16 {
+pub fn port(name: &str, default: u16) -> u16 {
     let file = format!("{}/.local/ports.env", root());
     std::fs::read_to_string(file)
         .ok()
         .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix(&format!("{name}=")).map(|v| v.trim().to_string()))
+            t.lines().find_map(|l| {
+                l.strip_prefix(&format!("{name}="))
+                    .map(|v| v.trim().to_string())
+            })
         })
         .and_then(|v| v.parse().ok())
         .unwrap_or(default)
@@ -45,7 +47,12 @@ pub fn stripe_signature(payload: &str, secret: &str, timestamp: Option<i64>) -> 
         .stdout(Stdio::piped())
         .spawn()
         .expect("run node tests/support/stripe-sign.cjs");
-    child.stdin.take().unwrap().write_all(payload.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(payload.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "stripe-sign.cjs failed");
     String::from_utf8(out.stdout).unwrap().trim().to_string()
@@ -61,7 +68,12 @@ pub fn post_stripe_event(payload: &str, signature: Option<&str>) -> Reply {
     if let Some(s) = signature {
         headers.push(("stripe-signature", s));
     }
-    request("POST", "/webhooks/stripe", &headers, Some(payload.as_bytes()))
+    request(
+        "POST",
+        "/webhooks/stripe",
+        &headers,
+        Some(payload.as_bytes()),
+    )
 }
 
 /// Signs `event` with the endpoint's secret (stripe-node) and delivers it.
@@ -102,10 +114,22 @@ pub struct PaidOrder {
     pub total: String,
 }
 
-/// A new store (US-CA), a SKU with `stock` units in one warehouse, a cart
-/// with `quantity` of it, checked out with `provider`.
+/// A new store (US-CA) with manual fulfillment (its paid orders stay
+/// `paid`), a SKU with `stock` units in one warehouse, a cart with
+/// `quantity` of it, checked out with `provider`.
 pub fn order_with_payment(provider: &str, price: &str, stock: i32, quantity: u32) -> PaidOrder {
+    order_in_store("manual", provider, price, stock, quantity)
+}
+
+/// As `order_with_payment`, in a store whose paid orders go to the carrier
+/// at once (automatic fulfillment, the default for stores).
+pub fn order_for_fulfillment(provider: &str, price: &str, stock: i32, quantity: u32) -> PaidOrder {
+    order_in_store("automatic", provider, price, stock, quantity)
+}
+
+fn order_in_store(fulfillment: &str, provider: &str, price: &str, stock: i32, quantity: u32) -> PaidOrder {
     let store = Store::create("US-CA", 1);
+    store.set_fulfillment(fulfillment);
     let sku = super::fresh_sku(price, &[(store.warehouses[0], stock)]);
     let cart = super::cart_with(store.id, "US-CA", &sku, quantity);
     let mut body = checkout_body(&cart);
@@ -122,12 +146,18 @@ pub fn order_with_payment(provider: &str, price: &str, stock: i32, quantity: u32
         payment: answer["payment"].clone(),
         sku,
         store,
-        total: answer["totals"]["total"].as_str().map(str::to_string).unwrap_or_default(),
+        total: answer["totals"]["total"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_default(),
     }
 }
 
-/// The order as its guest sees it.
+/// The order as its guest sees it. The view reads from the replica; a test
+/// holds no read-your-writes token for what a webhook changed, so it waits
+/// for the replica to catch up first.
 pub fn order_state(order: &PaidOrder) -> Value {
+    super::wait_replica_caught_up();
     let r = request(
         "GET",
         &format!("/orders/{}", order.order_id),
@@ -184,7 +214,10 @@ pub fn stripe_api(path: &str, form: &[(&str, &str)]) -> (u16, Value) {
         .collect::<Vec<_>>()
         .join("&");
     let resp = ureq::post(&format!("{}{path}", stripe_url()))
-        .set("authorization", &format!("Bearer {}", local_secret("STRIPE_SECRET_KEY")))
+        .set(
+            "authorization",
+            &format!("Bearer {}", local_secret("STRIPE_SECRET_KEY")),
+        )
         .set("content-type", "application/x-www-form-urlencoded")
         .send_string(&body);
     read(resp)
@@ -193,7 +226,10 @@ pub fn stripe_api(path: &str, form: &[(&str, &str)]) -> (u16, Value) {
 pub fn stripe_get(path: &str) -> (u16, Value) {
     read(
         ureq::get(&format!("{}{path}", stripe_url()))
-            .set("authorization", &format!("Bearer {}", local_secret("STRIPE_SECRET_KEY")))
+            .set(
+                "authorization",
+                &format!("Bearer {}", local_secret("STRIPE_SECRET_KEY")),
+            )
             .call(),
     )
 }
@@ -221,7 +257,9 @@ fn read(resp: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -233,8 +271,13 @@ fn enc(s: &str) -> String {
 pub fn confirm_with_card(payment_intent: &str, card: &str) -> u16 {
     let (s, pm) = stripe_api(
         "/v1/payment_methods",
-        &[("type", "card"), ("card[number]", card), ("card[exp_month]", "12"),
-          ("card[exp_year]", "2030"), ("card[cvc]", "123")],
+        &[
+            ("type", "card"),
+            ("card[number]", card),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2030"),
+            ("card[cvc]", "123"),
+        ],
     );
     assert_eq!(s, 200, "payment method: {pm}");
     let pm_id = pm["id"].as_str().unwrap();
@@ -243,5 +286,42 @@ pub fn confirm_with_card(payment_intent: &str, card: &str) -> u16 {
         &[("payment_method", pm_id)],
     );
     assert_eq!(s, 200, "set payment method: {pi}");
-    stripe_api(&format!("/v1/payment_intents/{payment_intent}/confirm"), &[]).0
+    stripe_api(
+        &format!("/v1/payment_intents/{payment_intent}/confirm"),
+        &[],
+    )
+    .0
+}
+
+/// The order's total in minor units ("12.34" -> 1234).
+pub fn minor_units(total: &str) -> i64 {
+    let (units, cents) = total.split_once('.').unwrap();
+    units.parse::<i64>().unwrap() * 100 + cents.parse::<i64>().unwrap()
+}
+
+/// `payment_intent.succeeded` for the whole of the order's PaymentIntent.
+pub fn payment_succeeded_event(order: &PaidOrder) -> Value {
+    let pi = order.payment["payment_id"].as_str().unwrap();
+    let amount = minor_units(&order.total);
+    stripe_event(
+        "payment_intent.succeeded",
+        json!({"id": pi, "object": "payment_intent", "amount": amount, "amount_received": amount,
+               "currency": "usd", "status": "succeeded", "latest_charge": format!("ch_{}", &pi[3..]),
+               "metadata": {"order_id": order.order_id}}),
+    )
+}
+
+/// Pays the order through the Stripe webhook path (signed by stripe-node),
+/// with extra request headers (e.g. a dev build's `x-test-fault`).
+pub fn pay_by_webhook(order: &PaidOrder, headers: &[(&str, &str)]) {
+    let payload = payment_succeeded_event(order).to_string();
+    let sig = stripe_signature(&payload, &webhook_secret(), None);
+    let mut all = vec![
+        ("content-type", "application/json"),
+        ("stripe-signature", sig.as_str()),
+    ];
+    all.extend_from_slice(headers);
+    let r = request("POST", "/webhooks/stripe", &all, Some(payload.as_bytes()));
+    assert_eq!(r.status, 200, "webhook: {}", r.body);
+    assert_eq!(r.json()["outcome"], "mark_paid", "{}", r.body);
 }
