@@ -11,7 +11,7 @@
 -- must not be made of). At the end it prints one line for scripts/bench:
 --   WEBHOOKS answers=<n> ok=<200s> non200=<n> applied=<mark_paid> duplicate=<n>
 --            other=<other outcomes> statements_sum=<n> statements_max=<n>
---            over2=<answers with more than 2> unreported=<answers without the header>
+--            over3=<answers with more than 3> unreported=<answers without the header>
 --            sent=<requests made> events=<lines in the file>
 local threads = {}
 
@@ -33,7 +33,7 @@ function init(args)
   end
   nxt = 1
   sent, answers, ok, non200, applied, duplicate, other = 0, 0, 0, 0, 0, 0, 0
-  statements_sum, statements_max, over2, unreported = 0, 0, 0, 0
+  statements_sum, statements_max, over3, unreported = 0, 0, 0, 0
 end
 
 request = function()
@@ -68,7 +68,7 @@ response = function(status, headers, body)
   else
     statements_sum = statements_sum + statements
     if statements > statements_max then statements_max = statements end
-    if statements > 2 then over2 = over2 + 1 end
+    if statements > 3 then over3 = over3 + 1 end
   end
   if body:find('"outcome":"mark_paid"', 1, true) then
     applied = applied + 1
@@ -82,7 +82,7 @@ end
 
 function done(summary, latency, requests)
   local keys = { "answers", "ok", "non200", "applied", "duplicate", "other",
-                 "statements_sum", "statements_max", "over2", "unreported", "sent" }
+                 "statements_sum", "statements_max", "over3", "unreported", "sent" }
   local totals = {}
   for _, k in ipairs(keys) do totals[k] = 0 end
   local events = 0

@@ -90,6 +90,20 @@ fn low_stock_alerts(sku: &str) -> Vec<Value> {
         .collect()
 }
 
+/// Rows of `alerts` for a low-stock alert of `sku`: (message, posted).
+fn low_stock_rows(sku: &str) -> Vec<(String, bool)> {
+    primary()
+        .query(
+            "SELECT message, posted_at IS NOT NULL FROM alerts
+              WHERE kind = 'low_stock' AND position($1 IN message) > 0 ORDER BY id",
+            &[&format!("{sku} ")],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect()
+}
+
 fn latched(sku: &str, warehouse: i64) -> bool {
     primary()
         .query_one(
@@ -574,6 +588,24 @@ fn twenty_checkouts_crossing_the_threshold_together_enqueue_one_alert_and_a_rest
         json!({"kind": "low_stock", "sku": sku, "warehouse": code, "available": 14, "threshold": 15})
     );
     assert!(latched(&sku, w));
+
+    // The alert reaches the staff's webhook once, and is recorded as posted.
+    relay_outbox();
+    let posted = eventually(20, || {
+        let m = slack_messages_with(&sku);
+        (!m.is_empty()).then_some(m)
+    })
+    .unwrap_or_default();
+    assert_eq!(posted.len(), 1, "one Slack message: {posted:?}");
+    let text = posted[0]["body"]["text"].as_str().unwrap_or_default();
+    assert!(
+        text.contains(&sku) && text.contains("14 available") && text.contains("threshold 15"),
+        "{text}"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let posted = slack_messages_with(&sku);
+    assert_eq!(posted.len(), 1, "still one Slack message: {posted:?}");
+    assert_eq!(low_stock_rows(&sku), vec![(text.to_string(), true)]);
 
     // Still low: another sale says nothing new.
     checkout(&store.cart_with(&sku, 1));

@@ -132,7 +132,11 @@ fn one(stripe: &Stripe, run: usize, poll: Duration) -> Result<Times, String> {
         let r = get_with(&format!("/orders/{order}"), &[("authorization", &auth)]);
         let seen = Instant::now();
         check(&r, 200, "order")?;
-        if r.json()["status"] == "paid" {
+        // Paid, or already on its way: fulfillment may move a paid order
+        // on within a second (scripts/bench measures that leg from the
+        // order's history).
+        let status = r.json()["status"].as_str().unwrap_or_default().to_string();
+        if matches!(status.as_str(), "paid" | "fulfilling" | "shipped" | "delivered") {
             return Ok(Times {
                 checkout: checked_out - started,
                 total: seen - checked_out,

@@ -51,11 +51,11 @@ async fn run(env: &Env, db: &Db, log: &Log, idle_secs: u32) -> (usize, usize) {
         match cart_state(env, &cart.cart_id).await {
             CartState::Unknown => continue, // the cart worker did not answer: next run
             CartState::Closed => {
-                if db
+                // Counted only by the run that closed it (another may have).
+                let rows = db
                     .write::<CartRecoveryClosed>(&queries::close_cart_recovery(&cart.cart_id))
-                    .await
-                    .is_ok()
-                {
+                    .await;
+                if rows.is_ok_and(|r| r.first().is_some_and(|c| c.closed)) {
                     closed += 1;
                 }
             }
@@ -187,13 +187,7 @@ fn var(env: &Env, name: &str) -> Option<i64> {
 /// with an email as idle (tests do not wait four hours).
 #[cfg(feature = "dev")]
 pub async fn run_job(call: &mut platform::serve::Call) -> platform::Result<worker::Response> {
-    let idle = call
-        .req
-        .url()?
-        .query_pairs()
-        .find(|(k, _)| k == "idle_secs")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(DEFAULT_IDLE_SECS);
+    let idle = call.dev_query_number("idle_secs").unwrap_or(DEFAULT_IDLE_SECS);
     let (queued, closed) = run(&call.env, &call.db, &call.log, idle).await;
     Ok(platform::respond::private_json(
         200,

@@ -7,7 +7,6 @@
 //! same label), so one shipment is ever booked.
 
 use orders::fulfillment::{self, Facts, FailureRecorded, Outcome, Recorded, Step};
-use orders::outbox::FulfillmentMessage;
 use orders::shipping::{CarrierConfig, CarrierError, ShipEngine, ShippingProvider};
 use platform::db::Db;
 use platform::outbound_fetch::FetchTransport;
@@ -21,14 +20,7 @@ const CARRIER_TIMEOUT_MS: u64 = 15_000;
 
 pub async fn handle(message: &RawMessage, env: &Env) {
     let log = Log::new(&platform::request_id::new_id());
-    let Some(body) = message
-        .body()
-        .as_string()
-        .and_then(|b| serde_json::from_str::<FulfillmentMessage>(&b).ok())
-    else {
-        // Never valid, never will be: drop it loudly.
-        log.error("fulfillment_message_unreadable", json!({"message": message.id()}));
-        message.ack();
+    let Some(body) = crate::read_message(message, &log) else {
         return;
     };
     let db = Db::new(env, log.clone());

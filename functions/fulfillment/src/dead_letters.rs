@@ -2,21 +2,13 @@
 //! for `max_retries` deliveries. The failure is recorded on the order and an
 //! alert raised, once (a redelivered dead letter finds it recorded).
 
-use orders::outbox::FulfillmentMessage;
 use platform::db::Db;
 use platform::Log;
-use serde_json::json;
 use worker::{Env, MessageExt, RawMessage};
 
 pub async fn handle(message: &RawMessage, env: &Env) {
     let log = Log::new(&platform::request_id::new_id());
-    let Some(body) = message
-        .body()
-        .as_string()
-        .and_then(|b| serde_json::from_str::<FulfillmentMessage>(&b).ok())
-    else {
-        log.error("dead_letter_unreadable", json!({"message": message.id()}));
-        message.ack();
+    let Some(body) = crate::read_message(message, &log) else {
         return;
     };
     let db = Db::new(env, log.clone());

@@ -10,7 +10,10 @@
 //! Bindings: DB / DB_REPLICA, ALERTS_QUEUE; vars CARRIER_API_BASE,
 //! CARRIER_SERVICE_CODE, FULFILLMENT_RETRY_BASE_SECS; secret CARRIER_API_KEY.
 
-use worker::{event, Context, Env, MessageBatch};
+use orders::outbox::FulfillmentMessage;
+use platform::Log;
+use serde_json::json;
+use worker::{event, Context, Env, MessageBatch, MessageExt, RawMessage};
 
 mod book;
 mod dead_letters;
@@ -32,4 +35,18 @@ async fn queue(batch: MessageBatch<String>, env: Env, _ctx: Context) -> worker::
         }
     }
     Ok(())
+}
+
+/// The message's body, or `None` after acking it: a body we cannot read
+/// never will be, and retrying it would only delay the DLQ.
+fn read_message(message: &RawMessage, log: &Log) -> Option<FulfillmentMessage> {
+    let body = message
+        .body()
+        .as_string()
+        .and_then(|b| serde_json::from_str::<FulfillmentMessage>(&b).ok());
+    if body.is_none() {
+        log.error("fulfillment_message_unreadable", json!({"message": message.id()}));
+        message.ack();
+    }
+    body
 }

@@ -161,13 +161,7 @@ pub async fn send_due(env: &Env) {
 /// waiting refund at once (tests do not wait a minute).
 #[cfg(feature = "dev")]
 pub async fn run_job(call: &mut Call) -> Result<Response> {
-    let min_age_secs = call
-        .req
-        .url()?
-        .query_pairs()
-        .find(|(k, _)| k == "min_age_secs")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(RETRY_AFTER_SECS);
+    let min_age_secs = call.dev_query_number("min_age_secs").unwrap_or(RETRY_AFTER_SECS);
     let work = Outbound {
         env: &call.env,
         db: &call.db,

@@ -16,13 +16,7 @@ pub async fn run(env: &Env) {
 /// Dev builds: the relay on demand (`?min_age_secs=0`: every unsent row).
 #[cfg(feature = "dev")]
 pub async fn run_job(call: &mut platform::serve::Call) -> platform::Result<worker::Response> {
-    let min_age_secs = call
-        .req
-        .url()?
-        .query_pairs()
-        .find(|(k, _)| k == "min_age_secs")
-        .and_then(|(_, v)| v.parse().ok())
-        .unwrap_or(RELAY_MIN_AGE_SECS);
+    let min_age_secs = call.dev_query_number("min_age_secs").unwrap_or(RELAY_MIN_AGE_SECS);
     let (claimed, sent) = orders::queue::relay(&call.env, &call.db, &call.log, min_age_secs).await;
     Ok(platform::respond::private_json(
         200,

@@ -50,6 +50,19 @@ impl Call {
         routing_method(&self.req)
     }
 
+    /// Dev routes only (they run jobs on demand): a whole-number query
+    /// parameter such as `?min_age_secs=0`. Parsing the URL links the `url`
+    /// crate's tables, which released builds never carry.
+    #[cfg(feature = "dev")]
+    pub fn dev_query_number(&self, name: &str) -> Option<u32> {
+        self.req
+            .url()
+            .ok()?
+            .query_pairs()
+            .find(|(k, _)| k == name)
+            .and_then(|(_, v)| v.parse().ok())
+    }
+
     /// A request header, if present and readable.
     pub fn header(&self, name: &str) -> Option<String> {
         self.req.headers().get(name).ok().flatten()
