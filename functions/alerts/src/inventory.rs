@@ -34,7 +34,7 @@ pub async fn adjust(call: &mut Call) -> Result<Response> {
 
 pub async fn levels(call: &mut Call) -> Result<Response> {
     require_admin(call)?;
-    let pairs: Vec<(String, String)> = call.req.url()?.query_pairs().into_owned().collect();
+    let pairs = platform::http::query_pairs(&call.req.inner().url());
     let sku = parse_levels_query(&pairs)?;
     let levels: String = call
         .db

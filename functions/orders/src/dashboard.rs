@@ -19,7 +19,7 @@ pub async fn list(call: &mut Call, store_id: &str) -> Result<Response> {
     // The token first: without it every answer is 401 or 403.
     access::require_admin(call)?;
     let store_id = dashboard::parse_store_id(store_id)?;
-    let pairs: Vec<(String, String)> = call.req.url()?.query_pairs().into_owned().collect();
+    let pairs = platform::http::query_pairs(&call.req.inner().url());
     let query = DashboardQuery::parse(&pairs)?;
     let rows: Vec<OrderSummary> = call.db.read(&dashboard::page(store_id, &query)).await?;
     let page = Page::from_rows(rows, query.limit);

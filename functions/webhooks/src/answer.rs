@@ -1,5 +1,7 @@
 //! What a provider gets back for an event we verified.
 
+use orders::outbox::{OutboxMessage, OutboxSender};
+use orders::queue::QueueSender;
 use payments::events::ProviderEvent;
 use payments::process::{EventResult, EventWork};
 use platform::respond;
@@ -16,17 +18,21 @@ pub async fn apply(call: &Call, event: &ProviderEvent) -> Result<Response> {
         env: &call.env,
         log: &call.log,
     };
+    // A paid order's fulfillment message goes to its queue once the payment
+    // committed; what does not go now, the orders worker's relay cron sends.
+    let queues = QueueSender {
+        env: &call.env,
+        log: &call.log,
+    };
+    let dropped = DroppedSend;
+    let outbox: &dyn OutboxSender = if drop_outbox_send(call) { &dropped } else { &queues };
     let work = EventWork {
         db: &call.db,
         log: &call.log,
         actions: &actions,
+        outbox,
     };
-    let (result, outbox) = work.apply_event(event).await?;
-    // Committed: now the messages it wrote (a paid order's fulfillment).
-    // What does not go now, the orders worker's relay cron sends.
-    if !drop_outbox_send(call) {
-        orders::queue::send_and_mark(&call.env, &call.db, &call.log, &outbox).await;
-    }
+    let result = work.apply_event(event).await?;
     let outcome = match &result {
         EventResult::Ignored => "ignored",
         EventResult::Duplicate => "duplicate",
@@ -42,6 +48,17 @@ pub async fn apply(call: &Call, event: &ProviderEvent) -> Result<Response> {
         200,
         json!({"received": true, "event_id": event.event_id, "outcome": outcome}).to_string(),
     ))
+}
+
+/// A send that never happens: what a worker that died right after the
+/// commit would have done.
+struct DroppedSend;
+
+#[async_trait::async_trait(?Send)]
+impl OutboxSender for DroppedSend {
+    async fn send(&self, _: &[OutboxMessage]) -> Vec<i64> {
+        Vec::new()
+    }
 }
 
 /// Dev builds: `x-test-fault: drop-outbox-send` skips the send after the

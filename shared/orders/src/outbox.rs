@@ -76,6 +76,14 @@ pub enum AlertMessage {
     AbandonedCart { cart_id: String },
 }
 
+/// Sends outbox messages after their transaction committed, answering the
+/// ids the queue took (in a Worker, `queue::QueueSender`). The caller marks
+/// those sent with `mark_sent`, on whatever connection it holds.
+#[async_trait::async_trait(?Send)]
+pub trait OutboxSender {
+    async fn send(&self, messages: &[OutboxMessage]) -> Vec<i64>;
+}
+
 /// How long the writer has to send its own rows before the relay does.
 pub const RELAY_MIN_AGE_SECS: u32 = 30;
 /// Rows per relay run; the queue takes at most 100 per batch send.

@@ -6,7 +6,20 @@ use platform::Log;
 use serde_json::json;
 use worker::Env;
 
-use crate::outbox::{self, OutboxMessage};
+use crate::outbox::{self, OutboxMessage, OutboxSender};
+
+/// Sends to the Worker's queue bindings (`Topic::binding`).
+pub struct QueueSender<'a> {
+    pub env: &'a Env,
+    pub log: &'a Log,
+}
+
+#[async_trait::async_trait(?Send)]
+impl OutboxSender for QueueSender<'_> {
+    async fn send(&self, messages: &[OutboxMessage]) -> Vec<i64> {
+        send(self.env, self.log, messages).await
+    }
+}
 
 /// Sends these messages, then marks the ones the queue accepted as sent (one
 /// statement). Best effort: what is not sent now, the relay sends later.

@@ -5,7 +5,7 @@
 //! and the webhooks worker asks the orders worker over its service binding,
 //! which keeps the gateways out of the webhooks worker's wasm.
 
-use orders::outbox::OutboxMessage;
+use orders::outbox::{self, OutboxMessage, OutboxSender};
 use platform::db::{Db, PrimarySession};
 use platform::{ApiError, Log};
 use serde_json::json;
@@ -54,34 +54,45 @@ pub struct EventWork<'a> {
     pub db: &'a Db,
     pub log: &'a Log,
     pub actions: &'a dyn PaymentActions,
+    /// Sends what the event wrote to the outbox (a paid order's fulfillment
+    /// message) once it committed.
+    pub outbox: &'a dyn OutboxSender,
 }
 
 impl EventWork<'_> {
     /// Applies one verified event exactly once. An error means nothing was
-    /// stored: the provider must deliver it again (503). Answers the outbox
-    /// messages the change wrote (a paid order's fulfillment), for the caller
-    /// to send now that it is committed.
-    pub async fn apply_event(
-        &self,
-        event: &ProviderEvent,
-    ) -> Result<(EventResult, Vec<OutboxMessage>), ApiError> {
+    /// stored: the provider must deliver it again (503).
+    pub async fn apply_event(&self, event: &ProviderEvent) -> Result<EventResult, ApiError> {
         let Some(_) = event.kind else {
             self.log.info(
                 "payment_event_ignored",
                 json!({"provider": event.provider.as_str(), "type": event.event_type, "event": event.event_id}),
             );
-            return Ok((EventResult::Ignored, Vec::new()));
+            return Ok(EventResult::Ignored);
         };
         // Both statements on one connection: the read, then the write that
-        // depends on it (2 statements, 1 connection per event).
-        let (result, refunds_due, outbox) = self
+        // depends on it (2 statements, 1 connection per event); when the
+        // event wrote outbox messages, they are sent once it committed and
+        // marked sent on the same connection (a third statement).
+        let (result, refunds_due) = self
             .db
-            .primary_session(async |db| self.apply_on(db, event).await)
+            .primary_session(async |db| {
+                let (result, refunds_due, outbox) = self.apply_on(db, event).await?;
+                let sent = self.outbox.send(&outbox).await;
+                if !sent.is_empty() {
+                    // Best effort: unmarked rows are sent again by the relay,
+                    // and the consumers drop the duplicates.
+                    if let Err(e) = db.run::<Marked>(&outbox::mark_sent(&sent)).await {
+                        self.log.warn("outbox_mark_failed", json!({"detail": e.internal_detail}));
+                    }
+                }
+                Ok((result, refunds_due))
+            })
             .await?;
         if !refunds_due.is_empty() {
             self.actions.send_refunds(&refunds_due).await;
         }
-        Ok((result, outbox))
+        Ok(result)
     }
 
     /// Read, decide, apply; again while the order keeps changing underneath.
@@ -186,5 +197,14 @@ impl<T: serde::de::DeserializeOwned> platform::FromRow for Outcome<T> {
         serde_json::from_str(row.required("outcome")?)
             .map(Outcome)
             .map_err(|e| ApiError::internal(format!("payments SQL answered: {e}")))
+    }
+}
+
+/// A row of `outbox_sent` (its count is not needed).
+struct Marked;
+
+impl platform::FromRow for Marked {
+    fn from_row(_: &platform::Row) -> Result<Self, ApiError> {
+        Ok(Marked)
     }
 }
