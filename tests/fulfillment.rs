@@ -83,6 +83,29 @@ fn a_send_lost_after_the_commit_is_sent_by_the_relay() {
 }
 
 #[test]
+fn a_booking_whose_answer_was_lost_is_found_by_the_retry_and_not_booked_twice() {
+    let order = order_for_fulfillment("stripe", "20.50", 5, 1);
+    // The carrier books the label, but answers after 5 s: the consumer gave
+    // up at 3 s (CARRIER_TIMEOUT_MS) and retries. The carrier has no
+    // idempotency key and refuses a second label for the order's id.
+    let (s, v) = fake_post(
+        &carrier_url(),
+        "/_fake/faults",
+        &json!({"path_prefix": "/v2/labels", "method": "POST", "delay_ms": 5000, "count": 1,
+                "contains": order.order_id}),
+    );
+    assert!(s < 300, "{v}");
+    pay_by_webhook(&order, &[]);
+    assert_eq!(wait_for_db_status(&order.order_id, "shipped", 30), "shipped");
+    let labels = labels_for(&order.order_id);
+    assert_eq!(labels.len(), 1, "{labels:?}");
+    let (_, attempts, error, shipments) = fulfillment_row(&order.order_id);
+    assert!(attempts >= 2, "the first try timed out: {attempts}");
+    assert_eq!((error, shipments), (None, 1));
+    assert_eq!(tracking_number(&order), labels[0]["tracking_number"].as_str().unwrap());
+}
+
+#[test]
 fn a_carrier_failing_three_times_then_answering_books_one_shipment() {
     let order = order_for_fulfillment("stripe", "17.00", 5, 1);
     carrier_fails(&order.order_id, 503, 3);

@@ -24,23 +24,18 @@ Errors, as ShipEngine: {"request_id": "<uuid>", "errors": [{"error_source": "shi
 "error_type": "security" (401) | "validation" (400, 404) | "system" (injected),
 "error_code", "message"}]}.
 
-Idempotency-Key (OUR addition: ShipEngine has no such header and would book
-a second label; here it lets tests prove a retried booking reuses its key): on
-POST /v2/labels the first successful answer is kept, and the same key again
-returns the same label (same label_id, tracking number), 200 with
-`Idempotent-Replayed: true`, creating nothing. A repeat that arrives while the
-first is still running (e.g. during a slow-answer fault) waits for it, then
-answers its label (or, if the first failed, is carried out itself): no status
-code ShipEngine does not have. The same key with another body: 400
-(invalid_field_value). Errors (400, 401, injected faults) are not kept.
-Without a key, or with another key, every POST books a new label, even for an
-external_shipment_id already booked, as a real carrier would.
+Idempotency, as ShipStation API v2: there is no idempotency key (an
+`Idempotency-Key` header is logged and otherwise ignored), but
+`external_shipment_id` is unique per account: a second POST /v2/labels with an
+id that already has a label is refused, 400 (invalid_field_value, "... already
+in use"). The label of an id is found with
+  GET  /v2/labels/external_shipment_id/{id}   -> 200 the label | 404 (not_found)
 
 Test controls (no key needed), all JSON:
   GET    /_fake/labels     {"labels": [<label as answered>...]} every label created
                            (replays are not new labels), oldest first;
                            ?external_shipment_id=X keeps that shipment's
-  DELETE /_fake/labels     forgets the labels and the Idempotency-Keys seen
+  DELETE /_fake/labels     forgets the labels
   POST   /_fake/faults     {"path_prefix": "/v2/labels", "method": "POST", "status": 503,
                             "count": 2, "always": false, "delay_ms": 0,
                             "retry_after": null, "contains": null}
@@ -66,7 +61,6 @@ Test controls (no key needed), all JSON:
 """
 
 import argparse
-import asyncio
 import datetime
 import itertools
 import json
@@ -89,8 +83,6 @@ class Fake:
         self.api_key = args.api_key
         self.public = f'http://127.0.0.1:{args.port}'
         self.labels = []            # every label created, oldest first
-        # Idempotency-Key -> {"fingerprint", "label" (None while running), "done" (a future)}
-        self.answers = {}
         self.label_numbers = itertools.count(100001)
         self.shipment_numbers = itertools.count(500001)
         self.tracking_numbers = set()
@@ -154,6 +146,9 @@ async def label_create(request):
     if not isinstance(shipment, dict):
         return invalid('invalid_field_value', 'shipment must be an object.')
 
+    if any(la['external_shipment_id'] == external_id for la in fake.labels):
+        return invalid('invalid_field_value',
+                       f'external_shipment_id {external_id} is already in use.')
     label_id = f'se-{next(fake.label_numbers)}'
     label = {'label_id': label_id,
              'status': 'completed',
@@ -181,6 +176,16 @@ PDF = ('%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n'
        'trailer<</Root 1 0 R>>\n%%EOF\n')
 
 
+async def label_by_external_id(request):
+    fake = request.app['fake']
+    external_id = request.match_info['id']
+    label = next((la for la in fake.labels if la['external_shipment_id'] == external_id), None)
+    if label is None:
+        return se_error(404, 'validation', 'not_found',
+                        f'No label has external_shipment_id {external_id}.')
+    return web.json_response(label)
+
+
 async def label_pdf(request):
     fake = request.app['fake']
     label_id = request.match_info['id']
@@ -200,43 +205,17 @@ def injected(request, fault, headers):
                     'injected', headers)
 
 
-async def auth_and_idempotency(request, call):
+async def auth(request, call):
     fake = request.app['fake']
     given = request.headers.get('API-Key', '')
     if not given or (fake.api_key is not None and given != fake.api_key):
         return se_error(401, 'security', 'unauthorized',
                         'The API key is invalid. Please see https://www.shipengine.com/docs/auth')
-
-    key = call.key
-    if not key or request.path != '/v2/labels':
-        return await call.proceed()
-    body = fingerprint(call.body)
-    saved = fake.answers.get(key)
-    while saved is not None:
-        if saved['fingerprint'] != body:
-            return invalid('invalid_field_value',
-                           f'Idempotency-Key {key} was already used with another request body.')
-        if saved['label'] is not None:
-            call.entry['replayed'] = True
-            return web.json_response(saved['label'], headers={'Idempotent-Replayed': 'true'})
-        await asyncio.shield(saved['done'])   # the first is still running: wait for it
-        saved = fake.answers.get(key)          # its label, or None if it failed
-
-    saved = fake.answers[key] = {'fingerprint': body, 'label': None,
-                                 'done': asyncio.get_running_loop().create_future()}
-    try:
-        response = await call.proceed()
-        if response.status == 200:
-            saved['label'] = json.loads(response.body)
-        return response
-    finally:
-        if saved['label'] is None and fake.answers.get(key) is saved:
-            del fake.answers[key]
-        saved['done'].set_result(None)
+    return await call.proceed()
 
 
 KIT = FakeKit(prefixes=('/v2/',), key_header='Idempotency-Key', key_field='idempotency_key',
-              fault_response=injected, inner=auth_and_idempotency)
+              fault_response=injected, inner=auth)
 
 
 # --- test controls ---------------------------------------------------------------
@@ -251,7 +230,6 @@ async def labels_list(request):
 async def labels_clear(request):
     fake = request.app['fake']
     fake.labels.clear()
-    fake.answers.clear()
     return web.json_response({'labels': []})
 
 
@@ -265,6 +243,7 @@ def main():
     app['fake'] = Fake(args)
     r = app.router
     r.add_post('/v2/labels', label_create)
+    r.add_get('/v2/labels/external_shipment_id/{id}', label_by_external_id)
     r.add_get('/labels/{id}.pdf', label_pdf)
     r.add_get('/_fake/labels', labels_list)
     r.add_delete('/_fake/labels', labels_clear)

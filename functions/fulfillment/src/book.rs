@@ -14,8 +14,9 @@ use platform::{secrets, Log};
 use serde_json::json;
 use worker::{Env, MessageExt, QueueRetryOptionsBuilder, RawMessage};
 
-/// Per carrier call. A label takes a second or two; past this the carrier
-/// is in trouble and the next delivery is the better bet.
+/// Per carrier call, unless CARRIER_TIMEOUT_MS says otherwise. A label
+/// takes a second or two; past this the carrier is in trouble and the next
+/// delivery (which looks the label up first) is the better bet.
 const CARRIER_TIMEOUT_MS: u64 = 15_000;
 
 pub async fn handle(message: &RawMessage, env: &Env) {
@@ -52,9 +53,12 @@ pub async fn handle(message: &RawMessage, env: &Env) {
         message.retry_with_options(&delay(env, facts.attempts));
         return;
     };
-    let transport = FetchTransport {
-        timeout_ms: CARRIER_TIMEOUT_MS,
-    };
+    let timeout_ms = env
+        .var("CARRIER_TIMEOUT_MS")
+        .ok()
+        .and_then(|v| v.to_string().parse().ok())
+        .unwrap_or(CARRIER_TIMEOUT_MS);
+    let transport = FetchTransport { timeout_ms };
     let carrier = ShipEngine {
         config: &config,
         transport: &transport,

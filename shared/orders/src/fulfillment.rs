@@ -69,6 +69,8 @@ pub fn plan(facts: &Facts) -> Step {
             public_id,
             ship_to,
             items: facts.items,
+            // Not the first delivery: the last one may have booked the label.
+            may_be_booked: facts.attempts > 1,
         }),
         None => Step::Fail("the order has no usable shipping address".into()),
     }

@@ -3,10 +3,14 @@
 //! `HttpCall`s and reads `HttpReply`s; a `Transport` sends them (`fetch` in a
 //! Worker, a scripted one in the tests below).
 //!
-//! Idempotency: every booking carries `Idempotency-Key: order-<public id>`
-//! and `external_shipment_id = <public id>`, so a redelivered queue message
-//! gets the label booked the first time, not a second one. The `shipments`
-//! table's unique `order_id` is the second line of defence.
+//! Idempotency: ShipStation has no idempotency key, but `external_shipment_id`
+//! (our order's public id) is unique per account and labels can be found by
+//! it (`GET /v2/labels/external_shipment_id/{id}`). So a delivery that may
+//! follow a booked label (any retry: the last try may have booked and lost
+//! the answer) looks the label up first, and a booking refused because the
+//! id is taken looks it up too: one label per order, whatever was lost. The
+//! `shipments` table's unique `order_id` is the last line of defence. The
+//! `Idempotency-Key` header is sent as well, for carriers that honour one.
 
 use async_trait::async_trait;
 use platform::outbound::{HttpCall, HttpMethod, HttpReply, Transport, TransportError};
@@ -31,6 +35,8 @@ pub struct ShipmentRequest {
     pub ship_to: ShipTo,
     /// Items in the parcel (the weight estimate: 16 oz each).
     pub items: u32,
+    /// An earlier delivery may have booked the label: look it up first.
+    pub may_be_booked: bool,
 }
 
 /// A booked label.
@@ -82,6 +88,20 @@ pub struct ShipEngine<'a, T: Transport> {
 }
 
 impl<T: Transport> ShipEngine<'_, T> {
+    /// The label booked for this order, if any.
+    pub fn lookup_call(&self, public_id: &str) -> HttpCall {
+        HttpCall {
+            method: HttpMethod::Get,
+            url: format!(
+                "{}/v2/labels/external_shipment_id/{}",
+                self.config.api_base.trim_end_matches('/'),
+                public_id
+            ),
+            headers: vec![("API-Key".into(), self.config.api_key.clone())],
+            body: None,
+        }
+    }
+
     pub fn call(&self, r: &ShipmentRequest) -> HttpCall {
         let body = serde_json::json!({
             "external_shipment_id": r.public_id,
@@ -137,6 +157,16 @@ struct ErrorItem {
     message: String,
 }
 
+/// The lookup's answer: the label, none (404), or an error.
+pub fn read_lookup(
+    reply: Result<HttpReply, TransportError>,
+) -> Result<Option<BookedShipment>, CarrierError> {
+    match reply {
+        Ok(r) if r.status == 404 => Ok(None),
+        other => read_reply(other).map(Some),
+    }
+}
+
 /// The carrier's answer, read.
 pub fn read_reply(reply: Result<HttpReply, TransportError>) -> Result<BookedShipment, CarrierError> {
     let reply = reply.map_err(|e| {
@@ -175,7 +205,20 @@ pub fn read_reply(reply: Result<HttpReply, TransportError>) -> Result<BookedShip
 #[async_trait(?Send)]
 impl<T: Transport> ShippingProvider for ShipEngine<'_, T> {
     async fn book(&self, request: &ShipmentRequest) -> Result<BookedShipment, CarrierError> {
-        read_reply(self.transport.send(&self.call(request)).await)
+        let lookup = async || read_lookup(self.transport.send(&self.lookup_call(&request.public_id)).await);
+        if request.may_be_booked {
+            if let Some(label) = lookup().await? {
+                return Ok(label);
+            }
+        }
+        match read_reply(self.transport.send(&self.call(request)).await) {
+            // Refused: perhaps because this order's label exists (the id is
+            // unique per account), booked by a delivery running alongside.
+            Err(refused @ CarrierError::Rejected { status: 400 | 409, .. }) => {
+                lookup().await?.ok_or(refused)
+            }
+            other => other,
+        }
     }
 }
 

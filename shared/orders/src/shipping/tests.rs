@@ -35,6 +35,7 @@ fn request() -> ShipmentRequest {
             country: "US".into(),
         },
         items: 3,
+        may_be_booked: false,
     }
 }
 
@@ -47,6 +48,13 @@ fn config() -> CarrierConfig {
 }
 
 fn book(replies: Vec<Result<HttpReply, TransportError>>) -> (Result<BookedShipment, CarrierError>, Vec<HttpCall>) {
+    book_request(request(), replies)
+}
+
+fn book_request(
+    r: ShipmentRequest,
+    replies: Vec<Result<HttpReply, TransportError>>,
+) -> (Result<BookedShipment, CarrierError>, Vec<HttpCall>) {
     let t = Scripted {
         replies: RefCell::new(replies),
         sent: RefCell::new(vec![]),
@@ -57,7 +65,7 @@ fn book(replies: Vec<Result<HttpReply, TransportError>>) -> (Result<BookedShipme
             config: &cfg,
             transport: &t,
         }
-        .book(&request()),
+        .book(&r),
     );
     (out, t.sent.into_inner())
 }
@@ -107,10 +115,14 @@ fn server_errors_and_timeouts_are_worth_retrying() {
 
 #[test]
 fn client_errors_are_refusals_with_the_carriers_reason() {
-    let (out, _) = book(vec![reply(
-        400,
-        r#"{"errors": [{"error_type": "validation", "message": "postal_code is invalid"}]}"#,
-    )]);
+    // (A 400 is looked up first: no label under the order's id here.)
+    let (out, _) = book(vec![
+        reply(
+            400,
+            r#"{"errors": [{"error_type": "validation", "message": "postal_code is invalid"}]}"#,
+        ),
+        reply(404, "{}"),
+    ]);
     assert_eq!(
         out,
         Err(CarrierError::Rejected {
@@ -120,4 +132,50 @@ fn client_errors_are_refusals_with_the_carriers_reason() {
     );
     let (out, _) = book(vec![reply(401, "")]);
     assert!(matches!(out, Err(CarrierError::Rejected { status: 401, .. })));
+}
+
+const LABEL: &str = r#"{"label_id": "se-7", "status": "completed", "tracking_number": "1Z7",
+    "carrier_code": "ups", "service_code": "ups_ground", "label_download": null}"#;
+
+#[test]
+fn a_first_delivery_books_without_looking_up() {
+    let (out, sent) = book(vec![reply(200, LABEL)]);
+    assert_eq!(out.unwrap().label_id, "se-7");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].method, HttpMethod::Post);
+}
+
+#[test]
+fn a_retry_finds_the_label_an_earlier_delivery_booked_and_books_nothing() {
+    let retry = ShipmentRequest {
+        may_be_booked: true,
+        ..request()
+    };
+    let (out, sent) = book_request(retry.clone(), vec![reply(200, LABEL)]);
+    assert_eq!(out.unwrap().tracking_number, "1Z7");
+    assert_eq!(sent.len(), 1, "the lookup only");
+    assert_eq!(sent[0].method, HttpMethod::Get);
+    assert_eq!(sent[0].url, "http://carrier.test/v2/labels/external_shipment_id/ord_abc");
+    // None booked yet: look up (404), then book.
+    let (out, sent) = book_request(retry.clone(), vec![reply(404, "{}"), reply(200, LABEL)]);
+    assert_eq!(out.unwrap().label_id, "se-7");
+    assert_eq!(
+        sent.iter().map(|c| c.method).collect::<Vec<_>>(),
+        [HttpMethod::Get, HttpMethod::Post]
+    );
+    // The lookup itself failing is a failure worth retrying, not a booking.
+    let (out, sent) = book_request(retry, vec![reply(503, "")]);
+    assert!(matches!(out, Err(CarrierError::Unavailable(_))));
+    assert_eq!(sent.len(), 1);
+}
+
+#[test]
+fn a_booking_refused_because_the_id_is_taken_uses_the_label_that_took_it() {
+    let taken = r#"{"errors": [{"message": "external_shipment_id ord_abc is already in use"}]}"#;
+    let (out, sent) = book(vec![reply(400, taken), reply(200, LABEL)]);
+    assert_eq!(out.unwrap().label_id, "se-7");
+    assert_eq!(sent[1].method, HttpMethod::Get);
+    // Refused for another reason (no label under the id): the refusal stands.
+    let (out, _) = book(vec![reply(400, taken), reply(404, "{}")]);
+    assert!(matches!(out, Err(CarrierError::Rejected { status: 400, .. })));
 }
