@@ -14,6 +14,7 @@ pub mod email;
 pub mod error;
 pub mod http;
 pub mod ids;
+pub mod keyset;
 pub mod log;
 pub mod lsn;
 pub mod money;
