@@ -29,7 +29,7 @@ pub mod object_client;
 
 pub use cart::{Cart, CartLine, CartStatus, Totals};
 pub use command::{CartCommand, CartRequest};
-pub use email::{Email, EMAIL_MAX_LEN};
+pub use email::{check_address, Email, EMAIL_MAX_LEN};
 pub use ids::{cart_not_found, CartId, OrderRef, Sku};
 pub use pricing::{PriceCache, PricedSku, PRICE_CACHE_TTL_MS};
 

@@ -144,10 +144,7 @@ fn is_us_zip(s: &str) -> bool {
     }
 }
 
-/// Longest email address accepted, in bytes (all ASCII), once trimmed.
-pub const EMAIL_MAX_LEN: usize = 254;
-
-/// An email address: trimmed, at most 254 characters, a WHATWG "valid email
+/// An email address (the rule: `cart::check_address`): trimmed, at most 254 characters, a WHATWG "valid email
 /// address" (<https://html.spec.whatwg.org/#valid-e-mail-address>: a local
 /// part of letters, digits and ``.!#$%&'*+/=?^_`{|}~-``, an `@`, then
 /// dot-separated labels of letters, digits and inner hyphens, 1-63 each)
@@ -164,32 +161,7 @@ pub fn parse_email(field: Field<String>) -> Result<String, ApiError> {
     };
     let raw = field.required(|| bad("it is required and must be a string"))?;
     let s = raw.trim();
-    if s.len() > EMAIL_MAX_LEN {
-        return Err(bad("at most 254 characters"));
-    }
-    let Some((local, domain)) = s.split_once('@') else {
-        return Err(bad("it has no @"));
-    };
-    let local_ok = !local.is_empty()
-        && local
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b".!#$%&'*+/=?^_`{|}~-".contains(&b));
-    if !local_ok {
-        return Err(bad(
-            "the part before @ may hold only letters, digits and .!#$%&'*+/=?^_`{|}~-",
-        ));
-    }
-    let label_ok = |l: &str| {
-        let b = l.as_bytes();
-        (1..=63).contains(&b.len())
-            && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
-            && b[0] != b'-'
-            && b[b.len() - 1] != b'-'
-    };
-    if !(domain.contains('.') && domain.split('.').all(label_ok)) {
-        return Err(bad(
-            "the domain must be labels of letters, digits and inner hyphens, such as example.com",
-        ));
-    }
+    cart::check_address(s).map_err(bad)?;
+    let (local, domain) = s.split_once('@').expect("the rule requires an @");
     Ok(format!("{local}@{}", domain.to_ascii_lowercase()))
 }
