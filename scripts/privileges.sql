@@ -28,7 +28,8 @@ DECLARE
     pii_tables text[] := ARRAY['idempotency_keys', 'refunds'];
     -- Columns holding personal data; the reader may read the others.
     pii_columns text[] := ARRAY['email', 'shipping_address', 'client_ip_hash',
-                                'cart_id', 'age_verified_at', 'age_minimum'];
+                                'cart_id', 'age_verified_at', 'age_minimum',
+                                'full_name', 'password_hash', 'addresses'];
     t record;
     allowed text;
 BEGIN

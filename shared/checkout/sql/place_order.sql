@@ -7,8 +7,9 @@
 --    max_pending_orders_per_email, max_pending_orders_per_client,
 --    tax_rate, minor_digits, store_id, email, shipping_address,
 --    age: {minimum_age, verified_at} | null, reservation_minutes,
+--    customer: {public_id, redeem_points, points_discount, points_to_earn} | null,
 --    order: {cart_id, region, currency, lines: [{line_no, sku, name, quantity,
---            unit_price, line_total}], totals: {subtotal, tax, total},
+--            unit_price, line_total}], totals: {subtotal, tax, points_discount, total},
 --            delivery: {window_start, window_end, rescheduled}, age_verification}}
 -- Output: `PlaceOrderOutcome`, data only; Rust builds the HTTP answer:
 --   {"placed": {"order_id", "public_id", "reservation_expires_at", "summary"}}
@@ -45,6 +46,11 @@ DECLARE
     subtotal     numeric := (p#>>'{order,totals,subtotal}')::numeric;
     tax          numeric := (p#>>'{order,totals,tax}')::numeric;
     total        numeric := (p#>>'{order,totals,total}')::numeric;
+    -- A signed-in shopper's checkout (else all NULL / 0: a guest's).
+    redeem       int := COALESCE((p#>>'{customer,redeem_points}')::int, 0);
+    discount     numeric := COALESCE((p#>>'{order,totals,points_discount}')::numeric, 0);
+    cust         bigint;
+    balance      int;
     lines_sum    numeric;
     new_public   text;
     expires      timestamptz := date_trunc('second', now())
@@ -81,12 +87,21 @@ BEGIN
         IF subtotal IS DISTINCT FROM lines_sum
            OR rate IS NULL OR digits IS NULL
            OR tax IS DISTINCT FROM round(subtotal * rate, digits)
-           OR total IS DISTINCT FROM subtotal + tax THEN
+           OR discount IS DISTINCT FROM COALESCE((p#>>'{customer,points_discount}')::numeric, 0)
+           OR total IS DISTINCT FROM subtotal + tax - discount OR total < 0 THEN
             RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'totals_mismatch',
                 DETAIL = jsonb_build_object(
                     'message', 'the totals do not add up',
                     'subtotal', subtotal, 'lines', lines_sum, 'tax', tax,
                     'expected_tax', round(subtotal * rate, digits), 'total', total)::text;
+        END IF;
+        IF p->'customer' IS NOT NULL AND jsonb_typeof(p->'customer') = 'object' THEN
+            SELECT c.id INTO cust FROM customers c
+             WHERE c.public_id = p#>>'{customer,public_id}' AND c.deleted_at IS NULL;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'unauthenticated',
+                    DETAIL = '{"message": "the signed-in account no longer exists"}';
+            END IF;
         END IF;
 
         -- 1. Claim the idempotency key (scoped to the cart: the same key on
@@ -173,14 +188,16 @@ BEGIN
         INSERT INTO orders (store_id, status, currency, total, email, cart_id, region_code,
                             subtotal, tax, shipping_address, delivery_window_start,
                             delivery_window_end, age_verified_at, age_minimum,
-                            reservation_expires_at, tax_rate, client_ip_hash)
+                            reservation_expires_at, tax_rate, client_ip_hash,
+                            customer_id, points_redeemed, points_discount, points_to_earn)
         VALUES (store, 'pending_payment', o->>'currency', total,
                 p->>'email', cart, o->>'region', subtotal,
                 tax, p->'shipping_address',
                 (o#>>'{delivery,window_start}')::timestamptz,
                 (o#>>'{delivery,window_end}')::timestamptz,
                 (p#>>'{age,verified_at}')::timestamptz, (p#>>'{age,minimum_age}')::smallint,
-                expires, rate, p->>'client_ip_hash')
+                expires, rate, p->>'client_ip_hash',
+                cust, redeem, discount, COALESCE((p#>>'{customer,points_to_earn}')::int, 0))
         RETURNING id, public_id INTO new_order, new_public;
 
         INSERT INTO order_lines (order_id, line_no, variant_id, sku, name, quantity,
@@ -274,7 +291,30 @@ BEGIN
             END IF;
         END LOOP;
 
-        -- 8. The record a retry with this key gets back (`PlacedOrder`).
+        -- 8. Points paying part of the order are held now (the ledger's
+        --    'redeem' row): the customer row is locked after the stock rows,
+        --    in the order every loyalty trigger takes them, and the balance
+        --    read under that lock is the truth until commit. NO KEY UPDATE:
+        --    this transaction's order row already holds a KEY SHARE lock on
+        --    the customer row (its foreign key), and so do the others'; FOR
+        --    UPDATE would have to wait for theirs while they wait for ours (a
+        --    deadlock). NO KEY UPDATE conflicts only with itself. Of checkouts
+        --    that each redeem the whole balance at once, the first to get
+        --    the lock holds the points and the others find too few.
+        --    (shared/customers/sql/loyalty.sql: release, earn, reverse.)
+        IF redeem > 0 THEN
+            SELECT c.points_balance INTO balance FROM customers c WHERE c.id = cust FOR NO KEY UPDATE;
+            IF cust IS NULL OR balance < redeem THEN
+                RAISE EXCEPTION USING ERRCODE = 'ES001', MESSAGE = 'insufficient_points',
+                    DETAIL = jsonb_build_object(
+                        'message', format('only %s points are available', COALESCE(balance, 0)),
+                        'available', COALESCE(balance, 0))::text;
+            END IF;
+            INSERT INTO loyalty_ledger (customer_id, order_id, kind, points)
+            VALUES (cust, new_order, 'redeem', -redeem);
+        END IF;
+
+        -- 9. The record a retry with this key gets back (`PlacedOrder`).
         placed := jsonb_build_object(
             'order_id', new_order,
             'public_id', new_public,
