@@ -10,6 +10,10 @@
 //!   the order checkout gave them (`payments::order_token`);
 //! * `CART_RESTORE_SECRET`: signs the restore links of abandoned-cart emails
 //!   (`cart::recovery`; the sender signs, the cart worker checks).
+//! * `SESSION_SECRET`: signs customers' sessions and account links
+//!   (`customers::auth`; the customers worker signs, every worker that
+//!   accepts a session checks). `SESSION_SECRET_PREVIOUS` is accepted for
+//!   checking during a rotation, until the `SESSION_PREVIOUS_UNTIL` var.
 //!
 //! Credentials of other parties (not our HMAC keys, so any length they come
 //! in) are read with [`get_credential`]: the payment providers' API keys and
@@ -24,6 +28,8 @@ pub const IDEMPOTENCY: &str = "IDEMPOTENCY_SECRET";
 pub const CLIENT_IP: &str = "CLIENT_IP_SECRET";
 pub const ORDER_TOKEN: &str = "ORDER_TOKEN_SECRET";
 pub const CART_RESTORE: &str = "CART_RESTORE_SECRET";
+pub const SESSION: &str = "SESSION_SECRET";
+pub const SESSION_PREVIOUS: &str = "SESSION_SECRET_PREVIOUS";
 
 pub const STRIPE_SECRET_KEY: &str = "STRIPE_SECRET_KEY";
 /// The webhook endpoint's signing secret, and during a rotation the one
