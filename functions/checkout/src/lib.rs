@@ -3,8 +3,13 @@
 //!   POST /checkout  (Idempotency-Key required)
 //!     {cart_id, email, shipping_address{...}, region, date_of_birth?,
 //!      delivery: "asap" | {window_start}}
-//!      payment_provider?: "stripe" | "paypal"}
-//!     -> 201 {order_id: "ord_...", order_token, status: "pending_payment", totals,
+//!      payment_provider?: "stripe" | "paypal", redeem_points?: 1..=10000000}
+//!     Session (optional): cookie `session` or `Authorization: Bearer s1.…`;
+//!     signed in, the order is the customer's and earns points; redeeming
+//!     needs it (401 unauthenticated), 409 insufficient_points, 422
+//!     redeem_exceeds_total (points pay at most total − 0.50).
+//!     -> 201 {order_id: "ord_...", order_token, status: "pending_payment", totals
+//!             (+ points_discount), points_redeemed?, points_discount?,
 //!             delivery, reservation_expires_at, payment?: {provider, payment_id,
 //!             client_secret | approval_url}, ...}
 //!
@@ -18,8 +23,10 @@
 //! Bindings: DB / DB_REPLICA, CART_OBJECTS (the cart worker's objects),
 //! ORDERS (the orders worker, which creates payments),
 //! RESERVATION_MINUTES, MAX_UNITS_PER_SKU, MAX_PENDING_ORDERS_PER_EMAIL,
-//! MAX_PENDING_ORDERS_PER_CLIENT (config.rs); secrets IDEMPOTENCY_SECRET,
-//! CLIENT_IP_SECRET and ORDER_TOKEN_SECRET (platform::secrets).
+//! MAX_PENDING_ORDERS_PER_CLIENT (config.rs), SESSIONS (KV, session
+//! revocations: customers::auth); secrets IDEMPOTENCY_SECRET,
+//! CLIENT_IP_SECRET, ORDER_TOKEN_SECRET (platform::secrets) and
+//! SESSION_SECRET.
 
 use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;

@@ -2,6 +2,13 @@
 //! Rust (`checkout::prepare`), then one statement on the primary that writes
 //! the order, its lines and reservations and claims the key, or nothing. A
 //! retry with the same key returns the stored answer.
+//!
+//! A signed-in shopper (`customers::auth::caller`: the session cookie or
+//! `Authorization: Bearer s1.…`) checks out as themselves: the order is
+//! linked to the account, earns points, and may redeem some
+//! (`redeem_points`, which needs the session: 401 without). Their cart
+//! object is asked with `caller` set, so a cart another customer owns is
+//! 404 here as everywhere.
 
 use cart::object_client;
 use cart::{cart_not_found, Cart, CartCommand, CartRequest, OrderRef};
@@ -24,10 +31,20 @@ pub async fn place(call: &mut Call) -> Result<Response> {
     let key = IdempotencyKey::from_header(call.header("idempotency-key").as_deref())?;
     let request = CheckoutRequest::parse(&call.body().await?)?;
     let now = clock(call)?;
+    // A session that is sent but bad (expired, revoked, forged) is 401,
+    // never a guest checkout in its place.
+    let caller = customers::auth::caller(call).await?.map(|c| c.customer);
+    let customer = caller.as_deref();
+    checkout::points::require_session(request.redeem_points, customer)?;
+    let who = Who {
+        request: &request,
+        key: &key,
+        customer,
+    };
 
     // The cart's version once its object froze it for this key (begin_checkout).
     let mut frozen_at = None;
-    let reply = match prepare(call, &request, &key, now, &mut frozen_at).await {
+    let reply = match prepare(call, &who, now, &mut frozen_at).await {
         Ok(input) => {
             // A failure here leaves the outcome unknown: the cart stays
             // frozen until a retry with this key ends it, or the lease expires.
@@ -39,42 +56,58 @@ pub async fn place(call: &mut Call) -> Result<Response> {
                 .ok_or_else(|| ApiError::internal("place_order returned nothing"))?;
             match outcome.into_reply() {
                 Ok(reply) => reply,
-                Err(refusal) => {
-                    return Err(abort_checkout(call, &request, &key, frozen_at, refusal).await)
-                }
+                Err(refusal) => return Err(abort_checkout(call, &who, frozen_at, refusal).await),
             }
         }
         // A retry of a checkout that already succeeded can fail the rules now
         // (its cart is checked out, the clock moved past its window): the
         // stored answer wins over the new refusal.
         Err(refusal) if refusal.status < 500 => {
-            match stored_answer(call, &request, &key, now).await {
+            match stored_answer(call, &who, now).await {
                 Ok(Some(reply)) => reply,
                 // Nothing was placed by this request: the cart thaws.
-                Ok(None) => {
-                    return Err(abort_checkout(call, &request, &key, frozen_at, refusal).await)
-                }
-                Err(e) => return Err(abort_checkout(call, &request, &key, frozen_at, e).await),
+                Ok(None) => return Err(abort_checkout(call, &who, frozen_at, refusal).await),
+                Err(e) => return Err(abort_checkout(call, &who, frozen_at, e).await),
             }
         }
         Err(e) => return Err(e),
     };
     let mut reply = reply;
     if let Some(order_id) = reply.order_id.clone() {
-        close_cart(call, &request, order_id.clone(), frozen_at).await;
+        close_cart(call, &who, order_id.clone(), frozen_at).await;
         reply.body = crate::payment::add_to_answer(call, &request, &order_id, &reply.body).await?;
     }
     Ok(answer(&reply))
 }
 
+/// One checkout request: what was asked, under which key, by whom.
+struct Who<'a> {
+    request: &'a CheckoutRequest,
+    key: &'a IdempotencyKey,
+    /// The session's customer (`cus_…`), `None` for a guest.
+    customer: Option<&'a str>,
+}
+
+impl Who<'_> {
+    /// A command for this checkout's cart, asked as this caller.
+    fn cart_request(&self, command: CartCommand, if_match: Option<String>) -> CartRequest {
+        CartRequest {
+            cart_id: self.request.cart_id.clone(),
+            command,
+            if_match,
+            caller: self.customer.map(str::to_string),
+        }
+    }
+}
+
 /// Everything before the database: the cart, the region, its rules.
 async fn prepare(
     call: &Call,
-    request: &CheckoutRequest,
-    key: &IdempotencyKey,
+    who: &Who<'_>,
     now: DateTime<Utc>,
     frozen_at: &mut Option<u64>,
 ) -> Result<PlaceOrderInput> {
+    let (request, key) = (who.request, who.key);
     let region = Regions::builtin().get(&request.region)?;
     if let Some(provider) = request.payment_provider {
         if !region.payment_providers.iter().any(|p| p == provider.as_str()) {
@@ -92,12 +125,13 @@ async fn prepare(
         )),
         None => None,
     };
-    let cart = begin_checkout(call, request, key).await?;
+    let cart = begin_checkout(call, who).await?;
     *frozen_at = Some(cart.version);
     let config = Config::from_env(&call.env, &call.log);
     let requester = Requester {
         idempotency_secret: &idempotency_secret,
         client_ip_hash: client_ip_hash.as_deref(),
+        customer: who.customer,
     };
     checkout::prepare(
         request,
@@ -116,17 +150,14 @@ async fn prepare(
 /// `None` if the key is unknown (or expired) or the request cannot be
 /// fingerprinted (an unknown region, a failed age check), so the caller
 /// answers with the refusal.
-async fn stored_answer(
-    call: &Call,
-    request: &CheckoutRequest,
-    key: &IdempotencyKey,
-    now: DateTime<Utc>,
-) -> Result<Option<CheckoutReply>> {
+async fn stored_answer(call: &Call, who: &Who<'_>, now: DateTime<Utc>) -> Result<Option<CheckoutReply>> {
+    let (request, key) = (who.request, who.key);
     let Ok(region) = Regions::builtin().get(&request.region) else {
         return Ok(None);
     };
     let secret = secrets::required(&call.env, secrets::IDEMPOTENCY)?;
-    let Ok(fingerprint) = checkout::retry_fingerprint(request, region, now, &secret) else {
+    let Ok(fingerprint) = checkout::retry_fingerprint(request, region, now, who.customer, &secret)
+    else {
         return Ok(None);
     };
     let stored: Vec<StoredCheckout> = call
@@ -148,18 +179,13 @@ async fn stored_answer(
 
 /// The cart as stored, frozen for this checkout. `409 checkout_in_progress`
 /// while another key's checkout holds it.
-async fn begin_checkout(
-    call: &Call,
-    request: &CheckoutRequest,
-    key: &IdempotencyKey,
-) -> Result<Cart> {
-    let begin = CartRequest {
-        cart_id: request.cart_id.clone(),
-        command: CartCommand::BeginCheckout {
-            key: key.as_str().to_string(),
+async fn begin_checkout(call: &Call, who: &Who<'_>) -> Result<Cart> {
+    let begin = who.cart_request(
+        CartCommand::BeginCheckout {
+            key: who.key.as_str().to_string(),
         },
-        if_match: None,
-    };
+        None,
+    );
     let mut resp = object_client::send(&call.env, &call.log, &begin).await?;
     let status = resp.status_code();
     let text = resp.text().await?;
@@ -186,21 +212,19 @@ async fn begin_checkout(
 /// Returns the refusal to answer.
 async fn abort_checkout(
     call: &Call,
-    request: &CheckoutRequest,
-    key: &IdempotencyKey,
+    who: &Who<'_>,
     frozen_at: Option<u64>,
     refusal: ApiError,
 ) -> ApiError {
     if frozen_at.is_none() {
         return refusal;
     }
-    let abort = CartRequest {
-        cart_id: request.cart_id.clone(),
-        command: CartCommand::AbortCheckout {
-            key: key.as_str().to_string(),
+    let abort = who.cart_request(
+        CartCommand::AbortCheckout {
+            key: who.key.as_str().to_string(),
         },
-        if_match: None,
-    };
+        None,
+    );
     match object_client::send(&call.env, &call.log, &abort).await {
         Ok(resp) if resp.status_code() == 200 || resp.status_code() == 404 => {}
         Ok(resp) => call.log.warn(
@@ -219,19 +243,13 @@ async fn abort_checkout(
 /// not closed as if the order held it. The database already refuses a second
 /// order for this cart, so a failure here is logged, not fatal. The log
 /// names the order: a cart id is the guest's key to the cart.
-async fn close_cart(
-    call: &Call,
-    request: &CheckoutRequest,
-    order_id: String,
-    frozen_at: Option<u64>,
-) {
-    let close = CartRequest {
-        cart_id: request.cart_id.clone(),
-        command: CartCommand::MarkCheckedOut {
+async fn close_cart(call: &Call, who: &Who<'_>, order_id: String, frozen_at: Option<u64>) {
+    let close = who.cart_request(
+        CartCommand::MarkCheckedOut {
             order_id: OrderRef::Text(order_id.clone()),
         },
-        if_match: frozen_at.map(|version| format!("\"{version}\"")),
-    };
+        frozen_at.map(|version| format!("\"{version}\"")),
+    );
     match object_client::send(&call.env, &call.log, &close).await {
         Ok(resp) if resp.status_code() == 200 => {}
         Ok(resp) if resp.status_code() == 412 => call.log.error(

@@ -11,6 +11,12 @@
 //! email's domain in capitals) replays, and two birth dates that pass the
 //! same check give the same fingerprint: the stored value says nothing about
 //! the date.
+//!
+//! A signed-in checkout adds who checks out (the customer's public id) and
+//! the points it redeems, as parts appended only when present: a guest's
+//! fingerprint is what it always was, and the same key sent again by
+//! another account, as a guest, or with another redemption is
+//! `idempotency_key_reused`.
 
 use chrono::{DateTime, Utc};
 use platform::crypto::{hex, hmac_sha256, tag};
@@ -27,9 +33,16 @@ pub type AgeResult = Option<u8>;
 /// same checkout, in a fixed order, as HMAC parts (joined with 0x1f, which
 /// none of them can hold: address fields refuse control characters, the
 /// email is printable ASCII, the rest are ours). An absent `line2` is the
-/// empty part, which a present one cannot be. No serde here: the wasm
-/// budget is tight.
-pub fn fingerprint(req: &CheckoutRequest, age: AgeResult, secret: &[u8]) -> String {
+/// empty part, which a present one cannot be. `customer` (the session's
+/// `cus_…` id) and `req.redeem_points` follow as tagged pairs when present,
+/// so a guest's list keeps its 13 parts. No serde here: the wasm budget is
+/// tight.
+pub fn fingerprint(
+    req: &CheckoutRequest,
+    age: AgeResult,
+    customer: Option<&str>,
+    secret: &[u8],
+) -> String {
     let a = &req.shipping_address;
     let delivery = match &req.delivery {
         DeliveryRequest::Asap => "asap".to_string(),
@@ -42,7 +55,8 @@ pub fn fingerprint(req: &CheckoutRequest, age: AgeResult, secret: &[u8]) -> Stri
         }
     };
     let age = age.map_or_else(|| "none".to_string(), |a| format!("{a}+"));
-    let parts: [&str; 13] = [
+    let redeem = req.redeem_points.map(|n| n.to_string());
+    let mut parts: Vec<&str> = vec![
         "checkout-fingerprint-v1",
         req.cart_id.as_str(),
         &req.email,
@@ -57,21 +71,35 @@ pub fn fingerprint(req: &CheckoutRequest, age: AgeResult, secret: &[u8]) -> Stri
         &delivery,
         &age,
     ];
-    hex(&hmac_sha256(secret, &parts.map(str::as_bytes)))
+    if let Some(customer) = customer {
+        parts.extend(["customer", customer]);
+    }
+    if let Some(redeem) = redeem.as_deref() {
+        parts.extend(["redeem_points", redeem]);
+    }
+    let parts: Vec<&[u8]> = parts.into_iter().map(str::as_bytes).collect();
+    hex(&hmac_sha256(secret, &parts))
 }
 
 /// The fingerprint of a request that `prepare` refused, to compare with a
 /// stored one (a retry of a checkout that went through can be refused now:
 /// its cart is closed). Runs the region's age check itself; a request that
 /// fails it cannot be a retry of one that passed, and gets that refusal.
+/// `customer`: the session's customer, as given to `prepare`.
 pub fn retry_fingerprint(
     req: &CheckoutRequest,
     region: &Region,
     now: DateTime<Utc>,
+    customer: Option<&str>,
     secret: &[u8],
 ) -> Result<String, ApiError> {
     let age = region.verify_age(req.date_of_birth, now)?;
-    Ok(fingerprint(req, age.map(|a| a.minimum_age), secret))
+    Ok(fingerprint(
+        req,
+        age.map(|a| a.minimum_age),
+        customer,
+        secret,
+    ))
 }
 
 /// The client's address as stored with an order (`orders.client_ip_hash`), to

@@ -38,7 +38,23 @@ pub struct PlaceOrderInput {
     /// The age check's attestation; the birth date itself is never sent.
     pub age: Option<AgeRecord>,
     pub reservation_minutes: u32,
+    /// The signed-in shopper's part (`null` for a guest): the order is
+    /// theirs, holds `redeem_points` (place_order checks the balance under
+    /// the customer row's lock) and earns `points_to_earn` once paid.
+    pub customer: Option<CustomerCheckout>,
     pub order: OrderSummary,
+}
+
+/// `PlaceOrderInput.customer`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerCheckout {
+    /// `customers.public_id` (`cus_…`), from the session.
+    pub public_id: String,
+    /// 0 when the shopper redeems nothing.
+    pub redeem_points: u32,
+    /// What those points pay: equal to `order.totals.points_discount`.
+    pub points_discount: Decimal,
+    pub points_to_earn: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -59,6 +75,14 @@ pub struct OrderSummary {
     pub totals: OrderTotals,
     pub delivery: Delivery,
     pub age_verification: Option<AgeVerification>,
+    /// Points paying part of the order (`totals.points_discount`); absent
+    /// when none, so guests' records and answers are as they were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub points_redeemed: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// Amounts carry exactly the currency's minor digits ("2.00"), so they
@@ -77,6 +101,10 @@ pub struct OrderLine {
 pub struct OrderTotals {
     pub subtotal: Decimal,
     pub tax: Decimal,
+    /// What redeemed points pay: `total = subtotal + tax − points_discount`.
+    /// Absent when zero (every guest order, and records stored before it).
+    #[serde(default, skip_serializing_if = "Decimal::is_zero")]
+    pub points_discount: Decimal,
     pub total: Decimal,
 }
 
@@ -111,12 +139,10 @@ pub struct PlacedOrder {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceOrderOutcome {
-    Placed(PlacedOrder),
+    /// Boxed: far larger than the other answers.
+    Placed(Box<PlacedOrder>),
     /// The key was used before with the same body: its stored record.
-    Replayed {
-        status: u16,
-        stored: Value,
-    },
+    Replayed { status: u16, stored: Value },
     /// Nothing was written. `code` is one of the refusals below.
     Refused {
         code: String,
@@ -155,6 +181,11 @@ struct Answer<'a> {
     totals: &'a OrderTotals,
     delivery: &'a Delivery,
     age_verification: &'a Option<AgeVerification>,
+    /// Shown when points paid part of the order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points_redeemed: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    points_discount: Option<&'a Decimal>,
 }
 
 impl CheckoutReply {
@@ -178,6 +209,8 @@ impl CheckoutReply {
             totals: &summary.totals,
             delivery: &summary.delivery,
             age_verification: &summary.age_verification,
+            points_redeemed: (summary.points_redeemed > 0).then_some(summary.points_redeemed),
+            points_discount: Some(&summary.totals.points_discount).filter(|d| !d.is_zero()),
         };
         Ok(CheckoutReply {
             status,
@@ -232,9 +265,12 @@ pub fn key_reused() -> ApiError {
 }
 
 /// `place_order`'s refusal codes as API errors: the stock or the prices
-/// moved (409, re-read the cart), the key was reused or the shopper holds
-/// too many unpaid orders (422). `totals_mismatch` means Rust sent totals
-/// that do not add up: our bug, a 500 whose details go to the log only.
+/// moved (409, re-read the cart), the balance holds fewer points than the
+/// shopper redeems (409 `insufficient_points`, with `available`), the
+/// signed-in account is gone (401 `unauthenticated`), the key was reused or
+/// the shopper holds too many unpaid orders (422). `totals_mismatch` means
+/// Rust sent totals that do not add up: our bug, a 500 whose details go to
+/// the log only.
 fn refusal(code: &str, details: Map<String, Value>) -> ApiError {
     let message = details
         .get("message")
@@ -247,6 +283,8 @@ fn refusal(code: &str, details: Map<String, Value>) -> ApiError {
         "sku_unavailable" => ApiError::conflict("sku_unavailable", message),
         "cart_already_checked_out" => ApiError::conflict("cart_already_checked_out", message),
         "too_many_pending_orders" => ApiError::unprocessable("too_many_pending_orders", message),
+        "insufficient_points" => ApiError::conflict("insufficient_points", message),
+        "unauthenticated" => crate::points::unauthenticated(message),
         "idempotency_key_reused" => return key_reused(),
         other => {
             return ApiError::internal(format!(

@@ -10,8 +10,10 @@ use rust_decimal::Decimal;
 
 use crate::fingerprint::fingerprint;
 use crate::place_order::{
-    AgeRecord, AgeVerification, Delivery, OrderLine, OrderSummary, OrderTotals, PlaceOrderInput,
+    AgeRecord, AgeVerification, CustomerCheckout, Delivery, OrderLine, OrderSummary, OrderTotals,
+    PlaceOrderInput,
 };
+use crate::points;
 use crate::request::{CheckoutRequest, IdempotencyKey};
 use crate::settings::Settings;
 
@@ -22,10 +24,16 @@ pub struct Requester<'a> {
     pub idempotency_secret: &'a [u8],
     /// `client_ip_hash(CLIENT_IP_SECRET, address)`, when the address is known.
     pub client_ip_hash: Option<&'a str>,
+    /// The signed-in shopper's public id (`cus_…`, from the session), or
+    /// `None` for a guest. A signed-in checkout links the order and earns
+    /// points even when it redeems none.
+    pub customer: Option<&'a str>,
 }
 
 /// The input of `place_order`, or the first rule that refuses, in this order:
-/// region, cart state, empty cart, units per SKU, address, age, delivery hours.
+/// a redemption without a session, region, cart state, empty cart, units per
+/// SKU, address, age, delivery hours, then the redemption's amount (a whole
+/// number of minor units, at most the total less 0.50).
 pub fn prepare(
     req: &CheckoutRequest,
     key: &IdempotencyKey,
@@ -35,6 +43,7 @@ pub fn prepare(
     settings: &Settings,
     requester: Requester<'_>,
 ) -> Result<PlaceOrderInput, ApiError> {
+    points::require_session(req.redeem_points, requester.customer)?;
     if cart.region != req.region || region.code != req.region {
         return Err(ApiError::unprocessable(
             "region_mismatch",
@@ -88,6 +97,12 @@ pub fn prepare(
     let age = region.verify_age(req.date_of_birth, now)?;
     let delivery = region.schedule_delivery(&req.delivery, now)?;
     let totals = cart.totals(region);
+    let redeem_points = req.redeem_points.unwrap_or(0);
+    let points_discount = match req.redeem_points {
+        Some(n) => points::points_discount(n, region.loyalty, cart.currency)?,
+        None => Decimal::ZERO,
+    };
+    points::check_within_total(points_discount, totals.subtotal, totals.tax, cart.currency)?;
 
     // Amounts with exactly the currency's minor digits, as the API writes them.
     let digits = cart.currency.minor_digits();
@@ -117,7 +132,8 @@ pub fn prepare(
         totals: OrderTotals {
             subtotal: money(totals.subtotal),
             tax: money(totals.tax),
-            total: money(totals.total),
+            points_discount: money(points_discount),
+            total: money(totals.subtotal + totals.tax - points_discount),
         },
         delivery: Delivery {
             window_start: rfc3339(delivery.window_start),
@@ -127,13 +143,21 @@ pub fn prepare(
         age_verification: age.map(|a| AgeVerification {
             minimum_age: a.minimum_age,
         }),
+        points_redeemed: redeem_points,
     };
+    let customer = requester.customer.map(|public_id| CustomerCheckout {
+        public_id: public_id.to_string(),
+        redeem_points,
+        points_discount: money(points_discount),
+        points_to_earn: points::points_to_earn(totals.subtotal, points_discount, region.loyalty),
+    });
     Ok(PlaceOrderInput {
         idempotency_key: key.clone(),
         // After the age check: its outcome, not the birth date, is in it.
         fingerprint: fingerprint(
             req,
             age.map(|a| a.minimum_age),
+            requester.customer,
             requester.idempotency_secret,
         ),
         legacy_fingerprint: req.legacy_fingerprint.clone(),
@@ -150,6 +174,7 @@ pub fn prepare(
             verified_at: rfc3339(a.verified_at),
         }),
         reservation_minutes: settings.reservation_minutes,
+        customer,
         order,
     })
 }

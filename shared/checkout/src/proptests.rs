@@ -1,14 +1,22 @@
 //! Properties of the checkout request parser, through its public API only
 //! (`CheckoutRequest::parse` and the fields it fills): whatever arrives, it
 //! never panics and refuses with a 4xx, and what it accepts holds valid
-//! fields. Few and robust on purpose: the rules of each field are tested
-//! next to them.
+//! fields. And the totals rule of `prepare` with loyalty points: total =
+//! subtotal + tax − points_discount, points never leave less than 0.50 to
+//! pay, and the order earns on what money paid for. Few and robust on
+//! purpose: the rules of each field are tested next to them.
 
 use proptest::prelude::*;
 use regions::{DeliveryRequest, RegionCode};
 use serde_json::{json, Map, Value};
 
-use crate::CheckoutRequest;
+use cart::{Cart, CartCommand, CartId, PricedSku, Sku};
+use chrono::{TimeZone, Utc};
+use platform::money::Currency;
+use regions::Regions;
+use rust_decimal::Decimal;
+
+use crate::{prepare, CheckoutRequest, IdempotencyKey, Requester, Settings};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(256)
@@ -75,6 +83,13 @@ fn value_for(field: &'static str) -> BoxedStrategy<Value> {
         ]
         .boxed(),
         "country" => prop_oneof![s("[A-Z]{2}"), s("[A-Za-z]{0,3}")].boxed(),
+        "redeem_points" => prop_oneof![
+            (1u32..=10_000_000).prop_map(Value::from),
+            (-5i64..5).prop_map(Value::from),
+            (9_999_990u64..10_000_010).prop_map(Value::from),
+            s("[0-9]{1,4}"),
+        ]
+        .boxed(),
         "state" => prop_oneof![s("[A-Z0-9]{1,3}"), s("[A-Za-z0-9]{0,4}")].boxed(),
         "postal_code" => prop_oneof![s("[0-9]{5}(-[0-9]{4})?"), s("[0-9 -]{0,11}")].boxed(),
         _ => prop_oneof![
@@ -106,13 +121,14 @@ fn change(field: &'static str) -> impl Strategy<Value = Change> {
     ]
 }
 
-const FIELDS: [&str; 6] = [
+const FIELDS: [&str; 7] = [
     "cart_id",
     "email",
     "region",
     "date_of_birth",
     "delivery",
     "shipping_address",
+    "redeem_points",
 ];
 const ADDRESS_FIELDS: [&str; 7] = [
     "name",
@@ -219,6 +235,13 @@ fn check_accepted(body: &Value, r: &CheckoutRequest) -> Result<(), TestCaseError
             prop_assert!(body["delivery"]["window_start"].is_string())
         }
     }
+    match r.redeem_points {
+        Some(n) => {
+            prop_assert!((1..=10_000_000).contains(&n));
+            prop_assert_eq!(body["redeem_points"].as_u64(), Some(u64::from(n)));
+        }
+        None => prop_assert!(body["redeem_points"].is_null()),
+    }
     prop_assert!(
         r.legacy_fingerprint.len() == 64
             && r.legacy_fingerprint.bytes().all(|b| b.is_ascii_hexdigit())
@@ -257,6 +280,89 @@ proptest! {
             (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
             (Err(a), Err(b)) => prop_assert_eq!((a.status, a.code), (b.status, b.code)),
             (a, b) => prop_assert!(false, "{:?} but reformatted {:?}", a, b),
+        }
+    }
+}
+
+/// A California cart of these lines (price in cents, quantity).
+fn cart_of(lines: &[(u32, u32)]) -> Cart {
+    let usd = Currency::parse("USD").unwrap();
+    let mut c = Cart::new(
+        CartId::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        1,
+        regions::RegionCode::parse("US-CA").unwrap(),
+        usd,
+    );
+    for (i, (cents, quantity)) in lines.iter().enumerate() {
+        let p = PricedSku {
+            sku: Sku::parse(&format!("SKU-{i}")).unwrap(),
+            name: format!("item {i}"),
+            unit_price: Decimal::new(i64::from(*cents), 2),
+            currency: usd,
+            available: 99,
+        };
+        c.apply(
+            &CartCommand::Add {
+                sku: p.sku.clone(),
+                quantity: *quantity,
+            },
+            &[p],
+        )
+        .unwrap();
+    }
+    c
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn points_pay_part_of_the_total_never_below_fifty_cents(
+        lines in prop::collection::vec((0u32..20_000, 1u32..=10), 1..4),
+        redeem in prop::option::of(1u32..=10_000_000),
+        small in any::<bool>(),
+    ) {
+        // Half the redemptions near the order's size, where the limit is.
+        let redeem = redeem.map(|n| if small { n % 5_000 + 1 } else { n });
+        let mut body = template();
+        if let Some(n) = redeem {
+            body["redeem_points"] = json!(n);
+        }
+        let req = CheckoutRequest::parse(body.to_string().as_bytes()).unwrap();
+        let ca = Regions::builtin().get(&req.region).unwrap();
+        let cart = cart_of(&lines);
+        let requester = Requester {
+            idempotency_secret: b"0123456789abcdef0123456789abcdef",
+            client_ip_hash: None,
+            customer: Some("cus_0123456789abcdefghjkmnpqrs"),
+        };
+        let now = Utc.with_ymd_and_hms(2026, 6, 10, 19, 0, 0).unwrap();
+        let key = IdempotencyKey::from_header(Some("k")).unwrap();
+        let totals = cart.totals(ca);
+        let discount = Decimal::new(i64::from(redeem.unwrap_or(0)), 2);
+        match prepare(&req, &key, &cart, ca, now, &Settings::default(), requester) {
+            Ok(input) => {
+                let t = &input.order.totals;
+                prop_assert_eq!(t.subtotal, totals.subtotal);
+                prop_assert_eq!(t.tax, totals.tax);
+                prop_assert_eq!(t.points_discount, discount);
+                prop_assert_eq!(t.total, t.subtotal + t.tax - t.points_discount);
+                prop_assert_eq!(t.total.scale(), 2);
+                prop_assert_eq!(t.points_discount.scale(), 2);
+                if redeem.is_some() {
+                    prop_assert!(t.total >= Decimal::new(50, 2), "{:?}", t);
+                }
+                let customer = input.customer.unwrap();
+                prop_assert_eq!(customer.points_discount, t.points_discount);
+                prop_assert_eq!(customer.redeem_points, redeem.unwrap_or(0));
+                prop_assert_eq!(input.order.points_redeemed, redeem.unwrap_or(0));
+                let paid = (t.subtotal - t.points_discount).floor().max(Decimal::ZERO);
+                prop_assert_eq!(Decimal::from(customer.points_to_earn), paid);
+            }
+            Err(e) => {
+                prop_assert_eq!((e.status, e.code), (422, "redeem_exceeds_total"));
+                prop_assert!(discount > totals.subtotal + totals.tax - Decimal::new(50, 2));
+            }
         }
     }
 }

@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::address::{invalid_address, parse_email, AddressBody, ShippingAddress};
+use crate::points::{invalid_redeem_points, MAX_REDEEM_POINTS};
 
 /// The client's `Idempotency-Key`: one type for every route that takes one.
 pub use platform::ids::IdempotencyKey;
@@ -36,6 +37,9 @@ struct CheckoutBody {
     /// `"stripe"` or `"paypal"`: create the payment with the order.
     #[serde(default)]
     payment_provider: Field<String>,
+    /// Loyalty points to pay part of the order with (a signed-in shopper's).
+    #[serde(default)]
+    redeem_points: Field<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -51,6 +55,10 @@ pub struct CheckoutRequest {
     /// the fingerprint: the order does not depend on it, and a retry may
     /// choose another gateway.
     pub payment_provider: Option<Provider>,
+    /// Points to redeem, 1..=`MAX_REDEEM_POINTS`: only with a session (401
+    /// otherwise), at most the total less 0.50 (`crate::points`). Part of the
+    /// fingerprint when present.
+    pub redeem_points: Option<u32>,
     /// The fingerprint keys stored before migration 0005 have: sha256 of the
     /// body's canonical JSON (birth date included). Used only to replay those
     /// keys, never stored; they are all gone a day after that migration
@@ -88,8 +96,10 @@ impl CheckoutRequest {
             .optional(|| Provider::parse("").unwrap_err())?
             .map(|p| Provider::parse(&p))
             .transpose()?;
+        let redeem_points = redeem_points(body.redeem_points)?;
         Ok(CheckoutRequest {
             payment_provider,
+            redeem_points,
             cart_id: CartId::parse(&cart_id)?,
             region: RegionCode::parse(&region)?,
             email: parse_email(body.email)?,
@@ -122,6 +132,21 @@ fn delivery(field: Field<Value>) -> Result<DeliveryRequest, ApiError> {
             })
             .ok_or_else(bad),
         _ => Err(bad()),
+    }
+}
+
+/// A JSON integer from 1 to `MAX_REDEEM_POINTS` (`null` is absent); anything
+/// else is 400 `invalid_redeem_points`.
+fn redeem_points(field: Field<u32>) -> Result<Option<u32>, ApiError> {
+    let bad = || {
+        invalid_redeem_points(format!(
+            "redeem_points must be a whole number from 1 to {MAX_REDEEM_POINTS}"
+        ))
+    };
+    match field.optional(bad)? {
+        Some(n) if (1..=MAX_REDEEM_POINTS).contains(&n) => Ok(Some(n)),
+        Some(_) => Err(bad()),
+        None => Ok(None),
     }
 }
 

@@ -82,6 +82,7 @@ fn requester() -> Requester<'static> {
     Requester {
         idempotency_secret: SECRET,
         client_ip_hash: Some("c0ffee"),
+        customer: None,
     }
 }
 
@@ -475,17 +476,24 @@ fn the_fingerprint_is_keyed_and_holds_the_age_result_not_the_birth_date() {
     // Under another key: another fingerprint.
     let ca = Regions::builtin().get(&req.region).unwrap();
     assert_eq!(
-        retry_fingerprint(&req, ca, noon_in_sf(), SECRET).unwrap(),
+        retry_fingerprint(&req, ca, noon_in_sf(), None, SECRET).unwrap(),
         a,
         "a refused retry computes the same one"
     );
     assert_ne!(
-        retry_fingerprint(&req, ca, noon_in_sf(), b"another-secret-another-secret-32").unwrap(),
+        retry_fingerprint(
+            &req,
+            ca,
+            noon_in_sf(),
+            None,
+            b"another-secret-another-secret-32"
+        )
+        .unwrap(),
         a
     );
     // The age outcome is in it: "none" differs from "21+".
-    assert_ne!(fingerprint(&req, None, SECRET), a);
-    assert_eq!(fingerprint(&req, Some(21), SECRET), a);
+    assert_ne!(fingerprint(&req, None, None, SECRET), a);
+    assert_eq!(fingerprint(&req, Some(21), None, SECRET), a);
     // A region that checks no age: with or without a birth date, the same.
     let mut or = body();
     or["region"] = json!("US-OR");
@@ -499,7 +507,7 @@ fn the_fingerprint_is_keyed_and_holds_the_age_result_not_the_birth_date() {
     young["date_of_birth"] = json!("2015-01-01");
     let young = parse(&young).unwrap();
     assert_eq!(
-        retry_fingerprint(&young, ca, noon_in_sf(), SECRET)
+        retry_fingerprint(&young, ca, noon_in_sf(), None, SECRET)
             .unwrap_err()
             .code,
         "age_verification_failed"
@@ -770,4 +778,294 @@ fn address_fields_refuse_hidden_characters_and_long_values() {
         assert_eq!(e.code, "invalid_address");
         assert!(e.message.contains(&format!("1-{max}")), "{}", e.message);
     }
+}
+
+// --- loyalty points: redeeming, earning, the signed-in checkout -------------
+
+const CUSTOMER: &str = "cus_0123456789abcdefghjkmnpqrs";
+
+fn signed_in() -> Requester<'static> {
+    Requester {
+        customer: Some(CUSTOMER),
+        ..requester()
+    }
+}
+
+fn redeeming(points: Value) -> Value {
+    let mut b = body();
+    b["redeem_points"] = points;
+    b
+}
+
+#[test]
+fn redeem_points_is_a_whole_number_in_range() {
+    let redeem = |v: Value| parse(&redeeming(v)).map(|r| r.redeem_points);
+    assert_eq!(parse(&body()).unwrap().redeem_points, None);
+    assert_eq!(redeem(json!(null)).unwrap(), None);
+    assert_eq!(redeem(json!(1)).unwrap(), Some(1));
+    assert_eq!(
+        redeem(json!(500.0)).unwrap(),
+        Some(500),
+        "JSON does not tell 500.0 from 500"
+    );
+    assert_eq!(redeem(json!(10_000_000)).unwrap(), Some(10_000_000));
+    for bad in [
+        json!(0),
+        json!(-1),
+        json!(10_000_001),
+        json!(4_294_967_296u64),
+        json!(1.5),
+        json!("100"),
+        json!(true),
+        json!([100]),
+        json!({"points": 100}),
+    ] {
+        let e = redeem(bad.clone()).unwrap_err();
+        assert_eq!((e.status, e.code), (400, "invalid_redeem_points"), "{bad}");
+    }
+}
+
+#[test]
+fn points_pay_part_of_the_total_and_the_rest_earns() {
+    let req = parse(&redeeming(json!(500))).unwrap();
+    let ca = Regions::builtin().get(&req.region).unwrap();
+    let cart = cart_with("US-CA", &[("A-1", "10.00", 2), ("B-1", "0.50", 1)]);
+    let p = prepare(
+        &req,
+        &key(),
+        &cart,
+        ca,
+        noon_in_sf(),
+        &Settings::default(),
+        signed_in(),
+    )
+    .unwrap();
+    let v = serde_json::to_value(&p).unwrap();
+    // 20.50 + 1.49 tax (on the full price) − 5.00 of points.
+    assert_eq!(
+        v["order"]["totals"],
+        json!({"subtotal": "20.50", "tax": "1.49", "points_discount": "5.00", "total": "16.99"})
+    );
+    assert_eq!(v["order"]["points_redeemed"], 500);
+    // floor(20.50 − 5.00) × 1 point per dollar.
+    assert_eq!(
+        v["customer"],
+        json!({"public_id": CUSTOMER, "redeem_points": 500, "points_discount": "5.00",
+               "points_to_earn": 15})
+    );
+}
+
+#[test]
+fn a_signed_in_checkout_without_points_is_linked_and_earns() {
+    let req = parse(&body()).unwrap();
+    let ca = Regions::builtin().get(&req.region).unwrap();
+    let cart = cart_with("US-CA", &[("A-1", "10.00", 2), ("B-1", "0.50", 1)]);
+    let p = prepare(
+        &req,
+        &key(),
+        &cart,
+        ca,
+        noon_in_sf(),
+        &Settings::default(),
+        signed_in(),
+    )
+    .unwrap();
+    let v = serde_json::to_value(&p).unwrap();
+    assert_eq!(
+        v["order"]["totals"],
+        json!({"subtotal": "20.50", "tax": "1.49", "total": "21.99"}),
+        "no points: the totals a guest gets"
+    );
+    assert_eq!(v["order"].get("points_redeemed"), None);
+    assert_eq!(
+        v["customer"],
+        json!({"public_id": CUSTOMER, "redeem_points": 0, "points_discount": "0.00",
+               "points_to_earn": 20})
+    );
+    // A guest's input says so: no customer.
+    let guest = serde_json::to_value(prep(&req, &cart, ca, noon_in_sf()).unwrap()).unwrap();
+    assert_eq!(guest["customer"], Value::Null);
+}
+
+#[test]
+fn redeeming_is_refused_without_a_session_over_the_total_or_in_fractions() {
+    let ca = Regions::builtin()
+        .get(&RegionCode::parse("US-CA").unwrap())
+        .unwrap();
+    let cart = cart_with("US-CA", &[("A-1", "10.00", 1)]);
+    let run = |points: u32, requester: Requester<'static>, region: &regions::Region| {
+        let req = parse(&redeeming(json!(points))).unwrap();
+        prepare(
+            &req,
+            &key(),
+            &cart,
+            region,
+            noon_in_sf(),
+            &Settings::default(),
+            requester,
+        )
+    };
+    let e = run(100, requester(), ca).unwrap_err();
+    assert_eq!((e.status, e.code), (401, "unauthenticated"));
+    // 10.00 + 0.73 tax: points may pay 10.23 at most.
+    let p = run(1023, signed_in(), ca).unwrap();
+    assert_eq!(p.order.totals.total.to_string(), "0.50");
+    assert_eq!(
+        p.customer.unwrap().points_to_earn,
+        0,
+        "floor(10.00 − 10.23) is below 0"
+    );
+    let e = run(1024, signed_in(), ca).unwrap_err();
+    assert_eq!((e.status, e.code), (422, "redeem_exceeds_total"));
+    assert_eq!(e.details.unwrap()["max_points_discount"], "10.23");
+
+    // A region where 1,000 points pay a dollar: 5 points are half a cent.
+    let config = REGIONS_TOML.replace(
+        "[regions.US-CA]",
+        "[regions.US-CA]\nloyalty = { earn_per_unit = 2, points_per_unit = 1000 }",
+    );
+    let config = config.replacen(
+        "loyalty = { earn_per_unit = 1, points_per_unit = 100 }\n",
+        "",
+        1,
+    );
+    let regions = regions_from_toml(&config).unwrap();
+    let ca = regions.get(&RegionCode::parse("US-CA").unwrap()).unwrap();
+    assert_eq!(ca.loyalty.points_per_unit, 1000);
+    let e = run(1005, signed_in(), ca).unwrap_err();
+    assert_eq!((e.status, e.code), (400, "invalid_redeem_points"));
+    let p = run(1010, signed_in(), ca).unwrap();
+    assert_eq!(p.order.totals.points_discount.to_string(), "1.01");
+    // floor(10.00 − 1.01) = 8, at 2 points per dollar.
+    assert_eq!(p.customer.unwrap().points_to_earn, 16);
+}
+
+#[test]
+fn a_guests_fingerprint_is_unchanged_and_a_session_or_redemption_changes_it() {
+    let req = parse(&body()).unwrap();
+    // The v1 parts, exactly as before accounts existed.
+    let a = &req.shipping_address;
+    let v1: [&[u8]; 13] = [
+        b"checkout-fingerprint-v1",
+        req.cart_id.as_str().as_bytes(),
+        req.email.as_bytes(),
+        a.name.as_bytes(),
+        a.line1.as_bytes(),
+        b"",
+        a.city.as_bytes(),
+        a.state.as_bytes(),
+        a.postal_code.as_bytes(),
+        a.country.as_bytes(),
+        b"US-CA",
+        b"asap",
+        b"21+",
+    ];
+    let guest = fingerprint(&req, Some(21), None, SECRET);
+    assert_eq!(
+        guest,
+        platform::crypto::hex(&platform::crypto::hmac_sha256(SECRET, &v1))
+    );
+    assert_eq!(fp(&body()), guest);
+
+    let mine = fingerprint(&req, Some(21), Some(CUSTOMER), SECRET);
+    let theirs = fingerprint(
+        &req,
+        Some(21),
+        Some("cus_zzzzzzzzzzzzzzzzzzzzzzzzzz"),
+        SECRET,
+    );
+    let redeem = |n: u32| {
+        let r = parse(&redeeming(json!(n))).unwrap();
+        fingerprint(&r, Some(21), Some(CUSTOMER), SECRET)
+    };
+    let all = [guest, mine, theirs, redeem(100), redeem(200)];
+    for (i, x) in all.iter().enumerate() {
+        for y in &all[i + 1..] {
+            assert_ne!(x, y);
+        }
+    }
+    assert_eq!(redeem(100), redeem(100));
+    // What prepare stores, and what a refused retry computes, agree.
+    let r = parse(&redeeming(json!(100))).unwrap();
+    let ca = Regions::builtin().get(&r.region).unwrap();
+    let cart = cart_with("US-CA", &[("A-1", "10.00", 1)]);
+    let p = prepare(
+        &r,
+        &key(),
+        &cart,
+        ca,
+        noon_in_sf(),
+        &Settings::default(),
+        signed_in(),
+    )
+    .unwrap();
+    assert_eq!(p.fingerprint, redeem(100));
+    assert_eq!(
+        retry_fingerprint(&r, ca, noon_in_sf(), Some(CUSTOMER), SECRET).unwrap(),
+        redeem(100)
+    );
+}
+
+#[test]
+fn the_answer_shows_points_only_when_they_paid() {
+    let req = parse(&redeeming(json!(250))).unwrap();
+    let ca = Regions::builtin().get(&req.region).unwrap();
+    let cart = cart_with("US-CA", &[("A-1", "2.50", 2)]);
+    let input = prepare(
+        &req,
+        &key(),
+        &cart,
+        ca,
+        noon_in_sf(),
+        &Settings::default(),
+        signed_in(),
+    )
+    .unwrap();
+    let with_points = PlacedOrder {
+        order_id: 7,
+        public_id: Some(PUBLIC_ID.into()),
+        reservation_expires_at: "2026-06-10T19:15:00Z".into(),
+        summary: input.order,
+    };
+    let stored = serde_json::to_value(&with_points).unwrap();
+    let reply = outcome(json!({ "placed": stored })).into_reply().unwrap();
+    let body: Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(body["points_redeemed"], 250);
+    assert_eq!(body["points_discount"], "2.50");
+    // 5.00 + 0.36 tax − 2.50.
+    assert_eq!(
+        body["totals"],
+        json!({"subtotal": "5.00", "tax": "0.36", "points_discount": "2.50", "total": "2.86"})
+    );
+    let replay = outcome(json!({"replayed": {"status": 201, "stored": stored}}))
+        .into_reply()
+        .unwrap();
+    assert_eq!(replay.body, reply.body);
+
+    // Without points (a guest's, or a record stored before points existed).
+    let guest = serde_json::to_value(placed()).unwrap();
+    assert!(guest["summary"]["totals"].get("points_discount").is_none());
+    let body: Value =
+        serde_json::from_str(&CheckoutReply::from_stored(201, guest).unwrap().body).unwrap();
+    assert_eq!(body.get("points_redeemed"), None);
+    assert_eq!(body.get("points_discount"), None);
+    assert_eq!(
+        body["totals"],
+        json!({"subtotal": "5.00", "tax": "0.36", "total": "5.36"})
+    );
+}
+
+#[test]
+fn points_refusals_map_to_409_and_401() {
+    let e = outcome(json!({"refused": {"code": "insufficient_points",
+        "details": {"message": "only 120 points are available", "available": 120}}}))
+    .into_reply()
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (409, "insufficient_points"));
+    assert_eq!(e.details.unwrap()["available"], 120);
+    let e = outcome(json!({"refused": {"code": "unauthenticated",
+        "details": {"message": "the signed-in account no longer exists"}}}))
+    .into_reply()
+    .unwrap_err();
+    assert_eq!((e.status, e.code), (401, "unauthenticated"));
 }

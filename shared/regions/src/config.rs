@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::loyalty::parse_loyalty;
 use crate::{AgeRule, DeliveryHours, Region, RegionCode};
 
 /// Highest `minimum_age` the config may ask for; anything above is a typo.
@@ -36,6 +37,9 @@ struct RawRegion {
     age_verification: Value,
     delivery_hours: Value,
     payment_providers: Value,
+    /// Optional: the shop's default rates when absent.
+    #[serde(default)]
+    loyalty: Option<Value>,
 }
 
 #[derive(Deserialize)]
@@ -67,6 +71,7 @@ pub(crate) fn parse_region(key: &str, value: Value) -> Result<Region, String> {
         parse_delivery_hours(raw.delivery_hours).map_err(|e| format!("delivery_hours: {e}"))?;
     let payment_providers = parse_payment_providers(&raw.payment_providers)
         .map_err(|e| format!("payment_providers: {e}"))?;
+    let loyalty = parse_loyalty(raw.loyalty).map_err(|e| format!("loyalty: {e}"))?;
 
     Ok(Region {
         code,
@@ -76,6 +81,7 @@ pub(crate) fn parse_region(key: &str, value: Value) -> Result<Region, String> {
         age_verification,
         delivery_hours,
         payment_providers,
+        loyalty,
     })
 }
 

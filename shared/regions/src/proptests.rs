@@ -1,6 +1,6 @@
 //! Properties of the region config parser on generated configs: valid blocks
 //! parse and keep their rules (tax a decimal in [0, 1), opens < closes, a
-//! known time zone), the TOML file and its JSON agree, and a block with one
+//! known time zone, loyalty rates or their default), the TOML file and its JSON agree, and a block with one
 //! malformed value is refused with an error naming the region, never a panic.
 
 use std::collections::BTreeMap;
@@ -90,10 +90,11 @@ fn valid_block() -> impl Strategy<Value = Block> {
         ],
         (0u32..1440, 0u32..1440).prop_filter("two times", |(a, b)| a != b),
         time_zone(),
+        prop::option::of((1u32..=1_000_000, 1u32..=1_000_000)),
     )
-        .prop_map(|(code, name, currency, tax, age, (a, b), tz)| {
+        .prop_map(|(code, name, currency, tax, age, (a, b), tz, loyalty)| {
             let (opens, closes) = (a.min(b), a.max(b));
-            let fields = json!({
+            let mut fields = json!({
                 "name": name,
                 "currency": currency,
                 "sales_tax": tax,
@@ -101,6 +102,10 @@ fn valid_block() -> impl Strategy<Value = Block> {
                 "delivery_hours": { "opens": hhmm(opens), "closes": hhmm(closes), "time_zone": tz },
                 "payment_providers": ["stripe", "paypal"],
             });
+            // Optional: absent is the default rates.
+            if let Some((earn, points)) = loyalty {
+                fields["loyalty"] = json!({ "earn_per_unit": earn, "points_per_unit": points });
+            }
             Block {
                 code,
                 fields: fields.as_object().unwrap().clone(),
@@ -193,7 +198,27 @@ fn fault() -> impl Strategy<Value = Fault> {
     ]
     .prop_filter("not a time zone", |z| Tz::from_str(z).is_err())
     .prop_map(Value::String);
+    let bad_rate = prop_oneof![
+        Just(json!(0)),
+        (1_000_001u64..u64::MAX).prop_map(Value::from),
+        (i64::MIN..0).prop_map(Value::from),
+        (0.5f64..100.0)
+            .prop_filter("not whole", |f| f.fract() != 0.0)
+            .prop_map(Value::from),
+        "[0-9]{1,3}".prop_map(Value::from),
+    ];
+    let bad_loyalty = prop_oneof![
+        bad_rate
+            .clone()
+            .prop_map(|v| json!({ "earn_per_unit": v, "points_per_unit": 100 })),
+        bad_rate.prop_map(|v| json!({ "earn_per_unit": 1, "points_per_unit": v })),
+        (1u32..100).prop_map(|n| json!({ "earn_per_unit": n })),
+        (1u32..100).prop_map(|n| json!({ "points_per_unit": n })),
+        (1u32..100).prop_map(|n| json!({ "earn_per_unit": n, "points_per_unit": n, "cap": n })),
+        json_value().prop_filter("not an object or null", |v| !v.is_object() && !v.is_null()),
+    ];
     prop_oneof![
+        bad_loyalty.prop_map(|v| Fault::Field("loyalty", v)),
         (prop_oneof![
             s("\\s{0,3}"),
             json_value()
@@ -214,7 +239,8 @@ fn fault() -> impl Strategy<Value = Fault> {
         prop::sample::select(FIELDS.to_vec()).prop_map(Fault::Missing),
         ("[a-z_]{1,12}", json_value())
             .prop_filter("not a field of a block", |(k, _)| !FIELDS
-                .contains(&k.as_str()))
+                .contains(&k.as_str())
+                && k != "loyalty")
             .prop_map(|(k, v)| Fault::Unknown(k, v)),
     ]
 }
@@ -286,6 +312,13 @@ proptest! {
                 AgeRule::Minimum(n) => json!({ "minimum_age": n }),
             };
             prop_assert_eq!(&age, &b.fields["age_verification"]);
+            let rates = b.fields.get("loyalty").map_or((1, 100), |l| {
+                (l["earn_per_unit"].as_u64().unwrap(), l["points_per_unit"].as_u64().unwrap())
+            });
+            prop_assert_eq!(
+                (u64::from(r.loyalty.earn_per_unit), u64::from(r.loyalty.points_per_unit)),
+                rates
+            );
         }
     }
 
