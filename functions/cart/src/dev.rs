@@ -6,7 +6,8 @@
 //!   POST /cart/__dev/{id}/alarm    runs the object's alarm now:
 //!                                  {outcome, flushed_version, forget_at, alarm_at}
 //!   POST /cart/__dev/{id}/evict    the object drops its memory, as a restarted one
-//!   POST /cart/__dev/{id}/command  a raw `CartCommand` (checkout's too), If-Match passed
+//!   POST /cart/__dev/{id}/command  a raw `CartCommand` (checkout's too), If-Match passed,
+//!                                  the session's customer as its caller
 //!
 //! `x-test-fault: kv | kv-stale | storage` on any cart request (and on these
 //! routes) makes that request's KV calls fail, KV reads find nothing (a
@@ -81,6 +82,7 @@ mod dev_only {
             cart_id: id,
             command,
             if_match: call.header("if-match"),
+            caller: crate::handlers::caller(call).await?,
         };
         let headers = super::object_headers(call);
         let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();

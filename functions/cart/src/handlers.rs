@@ -1,5 +1,7 @@
 //! What the cart routes do beyond parsing: open a cart, attach an email,
-//! follow a restore link, or pass a command to the cart's object.
+//! follow a restore link, or pass a command to the cart's object. Every
+//! request to the object names its caller (the session's customer, `None`
+//! for a guest): a saved cart answers its owner only (`cart::owner`).
 
 use cart::object_client;
 use cart::queries::{self, StoreRegion};
@@ -12,9 +14,17 @@ use platform::{secrets, ApiError, Result};
 use regions::Regions;
 use worker::{Date, Response};
 
+/// The signed-in customer's public id (`cus_...`), `None` for a guest; a
+/// session that is there but not valid (forged, expired, revoked) is 401.
+pub async fn caller(call: &Call) -> Result<Option<String>> {
+    Ok(customers::auth::caller(call).await?.map(|c| c.customer))
+}
+
 /// `POST /cart`: the store must exist and be in the region asked for. Its
-/// one statement runs here; the object it creates runs none.
+/// one statement runs here; the object it creates runs none. Opened with a
+/// session, the cart is the customer's saved cart from the start.
 pub async fn create(call: &mut Call, new_cart: NewCart) -> Result<Response> {
+    let caller = caller(call).await?;
     let region = Regions::builtin().get(&new_cart.region)?;
     let store_id = new_cart.store_id;
     let rows: Vec<StoreRegion> = call.db.read(&queries::store_region(store_id)).await?;
@@ -46,6 +56,7 @@ pub async fn create(call: &mut Call, new_cart: NewCart) -> Result<Response> {
             currency: region.currency,
         },
         if_match: None,
+        caller,
     };
     let mut answer = object_client::send(&call.env, &call.log, &request).await?;
     let status = answer.status_code();
@@ -68,6 +79,7 @@ pub async fn send(call: &Call, id: CartId, command: CartCommand) -> Result<Respo
         cart_id: id,
         command,
         if_match: call.header("if-match"),
+        caller: caller(call).await?,
     };
     let headers = crate::dev::object_headers(call);
     let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -114,7 +126,8 @@ pub async fn attach_email(call: &Call, id: CartId, email: Email) -> Result<Respo
 /// `GET /cart/restore?token=...`: the cart a restore link names, exactly
 /// as `GET /cart/{id}` answers it. A missing, malformed, tampered or
 /// expired token and a cart that is gone all get the same 404, so the
-/// answer never says which.
+/// answer never says which; so does a saved cart's link followed by anyone
+/// but its owner's session (a forwarded email opens nothing).
 pub async fn restore(call: &Call) -> Result<Response> {
     // The raw URL, not `Request::url()`: parsing it with the `url` crate
     // would add ~90 KB (gzipped) to this worker's wasm.

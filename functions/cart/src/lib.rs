@@ -12,13 +12,18 @@
 //! `/evict` and `/command`, and the `x-test-fault` header (dev.rs).
 //!
 //! Every answer is the cart with server-side totals and an `ETag` (its
-//! version); a change with a stale `If-Match` gets 412. Each cart is held by
+//! version); a change with a stale `If-Match` gets 412. A session (cookie
+//! `session` or `Authorization: Bearer s1....`, `customers::auth`) makes
+//! `POST /cart` open the customer's saved cart; a saved cart answers every
+//! route (restore links too) to its owner's session only, 404
+//! `cart_not_found` to anyone else; a bad session is 401. Each cart is held by
 //! its own Durable Object (`CartObject`, object.rs), which applies the
 //! commands one at a time; KV is where carts rest.
 //!
 //! Bindings (config.rs): CART_OBJECTS (the objects), CARTS (KV), and
 //! DB / DB_REPLICA (platform::db); secrets LSN_TOKEN_SECRET and
-//! CART_RESTORE_SECRET (restore links, `cart::recovery`).
+//! CART_RESTORE_SECRET (restore links, `cart::recovery`); for sessions the
+//! KV SESSIONS and the secret SESSION_SECRET (`customers::auth`).
 
 use cart::request::{
     AddItem, AddItemBody, AttachEmailBody, CreateCartBody, NewCart, SetQuantityBody,

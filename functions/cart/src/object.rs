@@ -9,18 +9,22 @@
 //!
 //! The rules about time and state (the checkout lease, the alarm's
 //! flush-or-forget, when to arm the alarm) are plain functions in
-//! `cart::object_rules`; this file does the I/O around them. Every failure
+//! `cart::object_rules`, who may use a cart (a saved cart answers its owner
+//! only) in `cart::owner`; this file does the I/O around them. Every failure
 //! of the object's storage or of KV is `503 cart_unavailable` (with
 //! Retry-After), its detail in the logs.
 
 use std::cell::{Cell, RefCell};
 
+use cart::object_answer::merge_body;
 use cart::object_rules::{
     admit, alarm_step, cart_unavailable, flush_alarm, AlarmStep, CheckoutLease, LeaseChange,
 };
+use cart::owner::check_caller;
 use cart::queries;
 use cart::{
-    cart_not_found, Cart, CartCommand, CartId, CartRequest, CartStatus, PriceCache, PricedSku, Sku,
+    cart_not_found, Cart, CartCommand, CartId, CartRequest, CartStatus, MergeOutcome, PriceCache,
+    PricedSku, Sku,
 };
 use futures_util::lock::Mutex;
 use platform::db::Db;
@@ -107,7 +111,7 @@ impl DurableObject for CartObject {
         }
         let db = Db::new(&self.env, log.clone());
         let mut resp = match self.handle(&db, request).await {
-            Ok((status, cart)) => self.answer(status, &cart, &log),
+            Ok((status, cart, merged)) => self.answer(status, &cart, merged.as_ref(), &log),
             Err(e) => {
                 if e.code == "cart_unavailable" {
                     // Storage may hold more or less than memory now: reload.
@@ -141,7 +145,13 @@ impl DurableObject for CartObject {
 }
 
 impl CartObject {
-    async fn handle(&self, db: &Db, request: CartRequest) -> Answer<(u16, Cart)> {
+    /// Runs one request: the cart after it, its status (201 for a
+    /// creation), and for a `Merge` what the merge did.
+    async fn handle(
+        &self,
+        db: &Db,
+        request: CartRequest,
+    ) -> Answer<(u16, Cart, Option<MergeOutcome>)> {
         let now = now_ms();
         let command = &request.command;
         let (mut cart, status) = match command {
@@ -154,12 +164,14 @@ impl CartObject {
                     // 128 random bits do not collide; this would be a bug.
                     return Err(ApiError::internal("cart id already in use"));
                 }
-                let cart = Cart::new(
+                let mut cart = Cart::new(
                     request.cart_id.clone(),
                     *store_id,
                     region.clone(),
                     *currency,
                 );
+                // Opened with a session: the customer's from the start.
+                cart.customer_id.clone_from(&request.caller);
                 (cart, 201)
             }
             _ => (
@@ -169,6 +181,9 @@ impl CartObject {
                 200,
             ),
         };
+        // Who asks, before anything else: a saved cart is 404 to anyone but
+        // its owner, exactly as if it did not exist.
+        check_caller(&cart, &request)?;
         // If-Match and the checkout lease, before any database work.
         let lease_change = admit(&cart, self.lease.borrow().as_ref(), &request, now)?;
         // Prices and stock from the database, one statement, for every line
@@ -183,7 +198,7 @@ impl CartObject {
         };
         cart.reprice(&priced);
         let version = cart.version;
-        cart.apply(command, &priced)?;
+        let merged = cart.execute(command, &priced)?;
         if cart.version != version || status == 201 {
             cart.touch(now);
             self.save(&cart, now).await?;
@@ -200,13 +215,26 @@ impl CartObject {
             }
         }
         self.cart.replace(Some(cart.clone()));
-        Ok((status, cart))
+        Ok((status, cart, merged))
     }
 
-    fn answer(&self, status: u16, cart: &Cart, log: &Log) -> Response {
-        let body = match Regions::builtin().get(&cart.region) {
-            Ok(region) => cart.to_json(region).to_string(),
+    /// The cart's view with its ETag; for a `Merge`, `{"cart","merge"}`
+    /// (`cart::object_answer`).
+    fn answer(
+        &self,
+        status: u16,
+        cart: &Cart,
+        merged: Option<&MergeOutcome>,
+        log: &Log,
+    ) -> Response {
+        let view = match Regions::builtin().get(&cart.region) {
+            Ok(region) => cart.to_json(region),
             Err(e) => return respond::error(&e, log),
+        };
+        let body = match merged.map(|outcome| merge_body(&view, outcome)) {
+            Some(Ok(body)) => body,
+            Some(Err(e)) => return respond::error(&e, log),
+            None => view.to_string(),
         };
         let mut resp = respond::private_json(status, body);
         set_header(resp.headers_mut(), "etag", &cart.etag());

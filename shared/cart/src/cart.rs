@@ -8,7 +8,9 @@ use regions::{Region, RegionCode};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
-use crate::{CartCommand, CartId, Email, OrderRef, PricedSku, Sku, MAX_LINES, MAX_QUANTITY};
+use crate::{
+    CartCommand, CartId, Email, MergeOutcome, OrderRef, PricedSku, Sku, MAX_LINES, MAX_QUANTITY,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,15 +109,42 @@ impl Cart {
         }
     }
 
-    /// The SKUs to price for an answer: every line, plus the one being added.
+    /// The SKUs to price for an answer: every line, plus the one being added
+    /// (or a merge's, when it can happen: same region and store).
     pub fn skus_to_price(&self, cmd: &CartCommand) -> Vec<Sku> {
         let mut skus: Vec<Sku> = self.lines.iter().map(|l| l.sku.clone()).collect();
-        if let Some(sku) = cmd.sku() {
+        let extra: Vec<&Sku> = match cmd {
+            CartCommand::Merge {
+                lines,
+                region,
+                store_id,
+            } if region == &self.region && *store_id == self.store_id => {
+                lines.iter().map(|l| &l.sku).collect()
+            }
+            _ => cmd.sku().into_iter().collect(),
+        };
+        for sku in extra {
             if !skus.contains(sku) {
                 skus.push(sku.clone());
             }
         }
         skus
+    }
+
+    /// `apply`, and for a `Merge` what it did (the object answers it).
+    pub fn execute(
+        &mut self,
+        cmd: &CartCommand,
+        priced: &[PricedSku],
+    ) -> Result<Option<MergeOutcome>, ApiError> {
+        match cmd {
+            CartCommand::Merge {
+                lines,
+                region,
+                store_id,
+            } => Ok(Some(self.merge(lines, region, *store_id, priced))),
+            _ => self.apply(cmd, priced).map(|()| None),
+        }
     }
 
     /// Takes the database's current names and prices for the lines it knows.
@@ -130,8 +159,18 @@ impl Cart {
     }
 
     /// Applies one change. On error the cart is left as it was. `priced` must
-    /// hold the command's SKU if it has one (`skus_to_price`).
+    /// hold the command's SKU if it has one (`skus_to_price`). A `Merge`
+    /// never fails (a refusal is its outcome: `execute` answers it).
     pub fn apply(&mut self, cmd: &CartCommand, priced: &[PricedSku]) -> Result<(), ApiError> {
+        if let CartCommand::Merge {
+            lines,
+            region,
+            store_id,
+        } = cmd
+        {
+            self.merge(lines, region, *store_id, priced);
+            return Ok(());
+        }
         if let (CartCommand::MarkCheckedOut { order_id }, Some(done)) = (cmd, &self.order_id) {
             // Checkout may tell us twice (a retried checkout); the same order is no change.
             return if order_id == done {
@@ -163,6 +202,17 @@ impl Cart {
                 return Ok(())
             }
             CartCommand::AttachEmail { email } => self.email = Some(email.clone()),
+            // Already this customer's: no change (a retried login).
+            CartCommand::Adopt { customer } if self.customer_id.as_ref() == Some(customer) => {
+                return Ok(())
+            }
+            // Another customer's cart is not there for this one (`owner`
+            // refuses it first; this holds even without it).
+            CartCommand::Adopt { .. } if self.customer_id.is_some() => {
+                return Err(crate::cart_not_found())
+            }
+            CartCommand::Adopt { customer } => self.customer_id = Some(customer.clone()),
+            CartCommand::Merge { .. } => return Ok(()), // above
             CartCommand::Remove { sku } => {
                 let before = self.lines.len();
                 self.lines.retain(|l| &l.sku != sku);

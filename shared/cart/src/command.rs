@@ -5,7 +5,7 @@ use regions::RegionCode;
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::{CartId, Email, OrderRef, Sku};
+use crate::{CartId, Email, MergeLine, OrderRef, Sku};
 
 /// A change to a cart. The cart function parses requests into these; the
 /// Durable Object applies them one at a time.
@@ -68,6 +68,25 @@ pub enum CartCommand {
     AttachEmail {
         email: Email,
     },
+    /// A guest cart becomes `customer`'s saved cart (login with a guest cart
+    /// and no saved one): `customer_id` set, a change like the others
+    /// (version, If-Match, refused while a checkout holds the cart, 409
+    /// `cart_checked_out` once checked out). Sent with `caller` = the same
+    /// customer, so a cart another customer owns is 404 (`owner`); a cart
+    /// this customer already owns is no change, like a read.
+    Adopt {
+        customer: String,
+    },
+    /// A guest cart's lines merged into this (saved) cart (login with both):
+    /// quantities summed, capped by `MAX_QUANTITY`, stock and `MAX_LINES`
+    /// (`Cart::merge`). Refused, not an error, when the guest cart is of
+    /// another region or store, or this cart is checked out: the object
+    /// answers `{"cart", "merge"}` (`object_answer`).
+    Merge {
+        lines: Vec<MergeLine>,
+        region: RegionCode,
+        store_id: i64,
+    },
 }
 
 impl CartCommand {
@@ -84,14 +103,20 @@ impl CartCommand {
     pub fn reprices(&self) -> bool {
         matches!(
             self,
-            CartCommand::Get | CartCommand::Add { .. } | CartCommand::Set { .. }
+            CartCommand::Get
+                | CartCommand::Add { .. }
+                | CartCommand::Set { .. }
+                | CartCommand::Merge { .. }
         )
     }
 
     /// Changes may be priced from `PriceCache`; a read of the cart always
     /// goes to the database (and refreshes the cache).
     pub fn may_use_cached_prices(&self) -> bool {
-        matches!(self, CartCommand::Add { .. } | CartCommand::Set { .. })
+        matches!(
+            self,
+            CartCommand::Add { .. } | CartCommand::Set { .. } | CartCommand::Merge { .. }
+        )
     }
 
     /// The SKU whose stock and price this command needs beyond the cart's own lines.
@@ -124,6 +149,10 @@ struct Wire<'a> {
     order_id: Option<OrderRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     email: Option<Email>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    customer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lines: Option<Vec<MergeLine>>,
 }
 
 const OPS: &[&str] = &[
@@ -136,6 +165,8 @@ const OPS: &[&str] = &[
     "remove",
     "mark_checked_out",
     "attach_email",
+    "adopt",
+    "merge",
 ];
 
 impl Serialize for CartCommand {
@@ -150,6 +181,8 @@ impl Serialize for CartCommand {
             quantity: None,
             order_id: None,
             email: None,
+            customer: None,
+            lines: None,
         };
         let op = match self {
             CartCommand::Create {
@@ -189,6 +222,19 @@ impl Serialize for CartCommand {
             CartCommand::AttachEmail { email } => {
                 w.email = Some(email.clone());
                 "attach_email"
+            }
+            CartCommand::Adopt { customer } => {
+                w.customer = Some(customer.clone());
+                "adopt"
+            }
+            CartCommand::Merge {
+                lines,
+                region,
+                store_id,
+            } => {
+                (w.lines, w.region, w.store_id) =
+                    (Some(lines.clone()), Some(region.clone()), Some(*store_id));
+                "merge"
             }
         };
         w.op = op.into();
@@ -232,6 +278,14 @@ impl<'de> Deserialize<'de> for CartCommand {
             "attach_email" => CartCommand::AttachEmail {
                 email: need(w.email, "email")?,
             },
+            "adopt" => CartCommand::Adopt {
+                customer: need(w.customer, "customer")?,
+            },
+            "merge" => CartCommand::Merge {
+                lines: need(w.lines, "lines")?,
+                region: need(w.region, "region")?,
+                store_id: need(w.store_id, "store_id")?,
+            },
             other => return Err(D::Error::unknown_variant(other, OPS)),
         })
     }
@@ -244,6 +298,13 @@ pub struct CartRequest {
     pub command: CartCommand,
     /// The client's `If-Match`, checked against the version the object holds.
     pub if_match: Option<String>,
+    /// Who asks: the signed-in customer's public id (`cus_...`), `None` for
+    /// a guest. A cart a customer owns answers only that customer (404 to
+    /// anyone else: `owner::check_caller`); a `Create` with a caller makes
+    /// the cart theirs. Absent on the wire for a guest, and read as `None`
+    /// from senders that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<String>,
 }
 
 #[cfg(test)]
@@ -307,6 +368,39 @@ mod tests {
                 CartCommand::AttachEmail { email },
                 json!({"op": "attach_email", "email": "ada@example.com"}),
             ),
+            (
+                CartCommand::Adopt {
+                    customer: "cus_a1".into(),
+                },
+                json!({"op": "adopt", "customer": "cus_a1"}),
+            ),
+            (
+                CartCommand::Merge {
+                    lines: vec![
+                        MergeLine {
+                            sku: sku("A-1"),
+                            quantity: 2,
+                        },
+                        MergeLine {
+                            sku: sku("B-1"),
+                            quantity: 99,
+                        },
+                    ],
+                    region: RegionCode::parse("US-CA").unwrap(),
+                    store_id: 3,
+                },
+                json!({"op": "merge", "region": "US-CA", "store_id": 3, "lines": [
+                    {"sku": "A-1", "quantity": 2}, {"sku": "B-1", "quantity": 99},
+                ]}),
+            ),
+            (
+                CartCommand::Merge {
+                    lines: vec![],
+                    region: RegionCode::parse("US-CO").unwrap(),
+                    store_id: 1,
+                },
+                json!({"op": "merge", "lines": [], "region": "US-CO", "store_id": 1}),
+            ),
         ] {
             assert_eq!(serde_json::to_value(&command).unwrap(), wire);
             assert_eq!(
@@ -351,6 +445,14 @@ mod tests {
             AttachEmail {
                 email: crate::Email,
             },
+            Adopt {
+                customer: String,
+            },
+            Merge {
+                lines: Vec<MergeLine>,
+                region: RegionCode,
+                store_id: i64,
+            },
         }
         for wire in [
             json!({"op": "create", "store_id": 2, "region": "US-CA", "currency": "USD"}),
@@ -363,6 +465,8 @@ mod tests {
             json!({"op": "mark_checked_out", "order_id": -7}),
             json!({"op": "mark_checked_out", "order_id": "ord_x"}),
             json!({"op": "attach_email", "email": "ada@example.com"}),
+            json!({"customer": "cus_x", "op": "adopt"}),
+            json!({"op": "merge", "lines": [{"quantity": 1, "sku": "A-1"}], "region": "US-CA", "store_id": 2}),
         ] {
             let ours: CartCommand = serde_json::from_value(wire.clone()).unwrap();
             let derived: Derived = serde_json::from_value(wire.clone()).unwrap();
@@ -379,6 +483,12 @@ mod tests {
             json!({"op": "add", "sku": "a b", "quantity": 1}),
             json!({"op": "mark_checked_out", "order_id": null}),
             json!({"op": "attach_email", "email": "nope"}),
+            json!({"op": "adopt"}),
+            json!({"op": "adopt", "customer": 7}),
+            json!({"op": "merge", "lines": [], "region": "US-CA"}),
+            json!({"op": "merge", "region": "US-CA", "store_id": 1}),
+            json!({"op": "merge", "lines": [{"sku": "A-1"}], "region": "US-CA", "store_id": 1}),
+            json!({"op": "merge", "lines": [{"sku": "a b", "quantity": 1}], "region": "US-CA", "store_id": 1}),
             json!("get"),
             Value::Null,
         ] {
@@ -387,6 +497,28 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    /// Senders that predate `caller` (a checkout of the previous build)
+    /// still parse, as a guest's request; a guest's request has no `caller`.
+    #[test]
+    fn requests_without_a_caller_are_a_guests() {
+        use serde_json::json;
+        let id = crate::CartId::from_random([1; 16]);
+        let old = json!({"cart_id": id, "command": {"op": "get"}, "if_match": null});
+        let request: CartRequest = serde_json::from_value(old.clone()).unwrap();
+        assert_eq!(request.caller, None);
+        assert_eq!(serde_json::to_value(&request).unwrap(), old);
+        let signed_in = CartRequest {
+            caller: Some("cus_a1".into()),
+            ..request
+        };
+        let wire = serde_json::to_value(&signed_in).unwrap();
+        assert_eq!(wire["caller"], "cus_a1");
+        assert_eq!(
+            serde_json::from_value::<CartRequest>(wire).unwrap(),
+            signed_in
+        );
     }
 
     #[test]

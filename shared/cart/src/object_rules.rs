@@ -78,17 +78,23 @@ pub fn admit(
 ) -> Result<LeaseChange, ApiError> {
     let live = lease.filter(|l| l.is_live(now_ms));
     let command = &request.command;
-    // The email the cart already has, again: no change, so like a read.
-    let same_email =
-        matches!(command, CartCommand::AttachEmail { email } if cart.email.as_ref() == Some(email));
+    // The email the cart already has, or the owner it already has, again:
+    // no change, so like a read.
+    let no_change = match command {
+        CartCommand::AttachEmail { email } => cart.email.as_ref() == Some(email),
+        CartCommand::Adopt { customer } => cart.customer_id.as_ref() == Some(customer),
+        _ => false,
+    };
     // A checked-out cart answers changes with 409 (and the same order
     // again with 200) in `Cart::apply`, whatever the version.
-    if command.changes_cart() && cart.status == CartStatus::Open && !same_email {
+    if command.changes_cart() && cart.status == CartStatus::Open && !no_change {
         cart.check_if_match(request.if_match.as_deref())?;
     }
     match command {
         CartCommand::Get | CartCommand::Create { .. } => Ok(LeaseChange::Keep),
-        CartCommand::AttachEmail { .. } if same_email => Ok(LeaseChange::Keep),
+        CartCommand::AttachEmail { .. } | CartCommand::Adopt { .. } if no_change => {
+            Ok(LeaseChange::Keep)
+        }
         CartCommand::BeginCheckout { key } => {
             if cart.status == CartStatus::CheckedOut {
                 return Ok(LeaseChange::Keep);
@@ -115,7 +121,9 @@ pub fn admit(
         CartCommand::Add { .. }
         | CartCommand::Set { .. }
         | CartCommand::Remove { .. }
-        | CartCommand::AttachEmail { .. } => {
+        | CartCommand::AttachEmail { .. }
+        | CartCommand::Adopt { .. }
+        | CartCommand::Merge { .. } => {
             match (live, lease) {
                 (Some(_), _) => Err(checkout_in_progress()),
                 (None, Some(_)) => Ok(LeaseChange::Clear), // expired: tidy up
@@ -186,6 +194,7 @@ mod tests {
             cart_id: cart().id,
             command,
             if_match: if_match.map(str::to_string),
+            caller: None,
         }
     }
 

@@ -1,6 +1,6 @@
 //! Properties of the cart's parsers: the request bodies (create a cart, add
 //! an item, set a quantity), the ids, and the commands sent to the cart's
-//! Durable Object.
+//! Durable Object; and of the merge of a guest cart into a saved one.
 
 use platform::body::parse_json;
 use platform::money::Currency;
@@ -10,7 +10,7 @@ use regions::RegionCode;
 use serde_json::{json, Map, Value};
 
 use crate::request::{AddItem, AddItemBody, CreateCartBody, NewCart, SetQuantityBody};
-use crate::{CartCommand, CartId, CartRequest, Email, OrderRef, Sku, MAX_QUANTITY};
+use crate::{CartCommand, CartId, CartRequest, Email, MergeLine, OrderRef, Sku, MAX_QUANTITY};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(256)
@@ -126,7 +126,7 @@ fn command() -> impl Strategy<Value = CartCommand> {
             .prop_map(|(sku, quantity)| CartCommand::Add { sku, quantity }),
         (sku.clone(), 0..=MAX_QUANTITY)
             .prop_map(|(sku, quantity)| CartCommand::Set { sku, quantity }),
-        sku.prop_map(|sku| CartCommand::Remove { sku }),
+        sku.clone().prop_map(|sku| CartCommand::Remove { sku }),
         any::<i64>().prop_map(|id| CartCommand::MarkCheckedOut {
             order_id: id.into()
         }),
@@ -136,6 +136,20 @@ fn command() -> impl Strategy<Value = CartCommand> {
         "[a-z0-9.+_-]{1,20}@[a-z0-9]{1,10}\\.[a-z]{2,6}".prop_map(|e| CartCommand::AttachEmail {
             email: Email::parse(&e).unwrap()
         }),
+        "cus_[0-9a-z]{26}".prop_map(|customer| CartCommand::Adopt { customer }),
+        (
+            prop::collection::vec((sku, 1..=MAX_QUANTITY), 0..5),
+            "[A-Z]{2}-[A-Z0-9]{1,3}",
+            1i64..=i64::MAX
+        )
+            .prop_map(|(lines, region, store_id)| CartCommand::Merge {
+                lines: lines
+                    .into_iter()
+                    .map(|(sku, quantity)| MergeLine { sku, quantity })
+                    .collect(),
+                region: RegionCode::parse(&region).unwrap(),
+                store_id,
+            }),
     ]
 }
 
@@ -258,14 +272,15 @@ proptest! {
     #[test]
     fn commands_survive_the_trip_to_the_cart_object(
         command in command(), id in any::<[u8; 16]>(), if_match in prop::option::of("\"[0-9]{1,4}\""),
+        caller in prop::option::of("cus_[0-9a-z]{26}"),
     ) {
-        let request = CartRequest { cart_id: CartId::from_random(id), command, if_match };
+        let request = CartRequest { cart_id: CartId::from_random(id), command, if_match, caller };
         let json = serde_json::to_string(&request).unwrap();
         prop_assert_eq!(serde_json::from_str::<CartRequest>(&json).unwrap(), request);
     }
 
     #[test]
-    fn arbitrary_json_never_panics_as_a_command(v in json_value(), op in "create|get|snapshot|add|set|remove|mark_checked_out|attach_email|x") {
+    fn arbitrary_json_never_panics_as_a_command(v in json_value(), op in "create|get|snapshot|add|set|remove|mark_checked_out|attach_email|adopt|merge|x") {
         let _ = serde_json::from_value::<CartRequest>(v.clone());
         let mut tagged = v.as_object().cloned().unwrap_or_default();
         tagged.insert("op".into(), op.into());
@@ -276,5 +291,115 @@ proptest! {
             prop_assert_eq!(Sku::parse(sku.as_str()), Ok(sku.clone()));
             let _ = quantity;
         }
+    }
+}
+
+/// Lines as (index of a SKU in the pool, quantity).
+type PoolLines = Vec<(usize, u32)>;
+
+/// A saved cart's lines and a guest cart's (SKUs from a small pool, so the
+/// two meet), and the stock of every SKU in the pool (`None`: gone from the
+/// catalog).
+fn merge_case() -> impl Strategy<Value = (PoolLines, PoolLines, Vec<Option<u32>>)> {
+    let pool = 8usize;
+    (
+        prop::collection::vec((0..pool, 1..=MAX_QUANTITY), 0..6),
+        prop::collection::vec((0..pool, 0..=MAX_QUANTITY), 0..8),
+        prop::collection::vec(prop::option::weighted(0.85, 0u32..150), pool),
+    )
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// Whatever the carts and the stock: nothing is taken away, a SKU not
+    /// named in `capped` went in whole, no line passes the line limit or
+    /// (unless it already did) the stock, the cart never passes MAX_LINES,
+    /// and the version moves once exactly when a line changed.
+    #[test]
+    fn a_merge_only_adds_within_the_limits_and_names_what_it_capped(
+        (saved, guest, stock) in merge_case(),
+        filler in prop_oneof![Just(0usize), (crate::MAX_LINES - 4)..=crate::MAX_LINES],
+    ) {
+        use crate::test_support::{cart, priced};
+        use crate::{MergeOutcome, MERGED};
+        let name = |i: usize| format!("P-{i}");
+        let priced: Vec<_> = stock
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.map(|n| priced(&name(i), "1.00", n)))
+            .collect();
+        let line = |sku: String, quantity: u32| crate::CartLine {
+            sku: Sku::parse(&sku).unwrap(),
+            name: sku,
+            quantity,
+            unit_price: "1.00".parse().unwrap(),
+        };
+        // Filler lines bring the cart near (or to) MAX_LINES.
+        let mut c = cart();
+        c.lines = (0..filler).map(|j| line(format!("F-{j}"), 1)).collect();
+        for (i, q) in saved {
+            if c.lines.len() < crate::MAX_LINES && !c.lines.iter().any(|l| l.sku.as_str() == name(i)) {
+                c.lines.push(line(name(i), q));
+            }
+        }
+        let lines: Vec<MergeLine> = guest
+            .iter()
+            .map(|(i, q)| MergeLine { sku: Sku::parse(&name(*i)).unwrap(), quantity: *q })
+            .collect();
+        let before = c.clone();
+        let out: MergeOutcome = c.merge(&lines, &before.region, before.store_id, &priced);
+        prop_assert_eq!(out.status, MERGED);
+        prop_assert!(c.lines.len() <= crate::MAX_LINES);
+        prop_assert_eq!(&c.lines[..before.lines.len()].iter().map(|l| &l.sku).collect::<Vec<_>>(),
+            &before.lines.iter().map(|l| &l.sku).collect::<Vec<_>>());
+        let changed = c.lines != before.lines;
+        prop_assert_eq!(c.version, before.version + u64::from(changed));
+        let mut seen = Vec::new();
+        for sku in &out.capped {
+            prop_assert!(!seen.contains(&sku), "capped twice: {}", sku);
+            seen.push(sku);
+            prop_assert!(lines.iter().any(|l| &l.sku == sku));
+        }
+        for line in &c.lines {
+            let had = before.lines.iter().find(|l| l.sku == line.sku).map_or(0, |l| l.quantity);
+            let added: u32 = lines.iter().filter(|l| l.sku == line.sku).map(|l| l.quantity).sum();
+            if line.sku.as_str().starts_with("F-") {
+                prop_assert_eq!(line.quantity, 1);
+                continue;
+            }
+            let available = priced.iter().find(|p| p.sku == line.sku).map_or(0, |p| p.available);
+            prop_assert!(line.quantity >= had, "took away from {}", line.sku);
+            prop_assert!(line.quantity > 0);
+            prop_assert!(line.quantity == had || line.quantity <= MAX_QUANTITY.min(available));
+            if !out.capped.contains(&line.sku) {
+                prop_assert_eq!(line.quantity, had + added, "{} not capped", &line.sku);
+            }
+        }
+        for line in &lines {
+            let in_cart = c.lines.iter().any(|l| l.sku == line.sku);
+            prop_assert!(in_cart || line.quantity == 0 || out.capped.contains(&line.sku),
+                "{} neither merged nor capped", &line.sku);
+        }
+    }
+
+    /// Another region or store refuses, and changes nothing.
+    #[test]
+    fn a_merge_across_stores_changes_nothing((saved, guest, _stock) in merge_case(), store in 2i64..5) {
+        use crate::test_support::{cart, priced};
+        let mut c = cart();
+        for (i, q) in saved {
+            let p = priced(&format!("P-{i}"), "1.00", 1000);
+            let _ = c.apply(&CartCommand::Add { sku: p.sku.clone(), quantity: q }, &[p]);
+        }
+        let lines: Vec<MergeLine> = guest
+            .iter()
+            .map(|(i, q)| MergeLine { sku: Sku::parse(&format!("P-{i}")).unwrap(), quantity: *q })
+            .collect();
+        let before = c.clone();
+        let out = c.merge(&lines, &before.region, store, &[]);
+        prop_assert_eq!((out.status, out.reason), (crate::REFUSED, Some(crate::STORE_MISMATCH)));
+        prop_assert!(out.capped.is_empty());
+        prop_assert_eq!(c, before);
     }
 }
