@@ -3,7 +3,9 @@
 //! * a staff alert (low stock, a failed fulfillment) is recorded once in
 //!   `alerts`, posted to ALERT_WEBHOOK_URL, and marked posted; a message
 //!   whose alert was posted already is acked without posting again;
-//! * an abandoned cart becomes its recovery email (recovery.rs).
+//! * an abandoned cart becomes its recovery email (recovery.rs);
+//! * a wishlisted SKU back in stock becomes an email to the shopper,
+//!   recorded once in `alerts` like a staff alert (back_in_stock.rs).
 //!
 //! A failure worth retrying (the webhook, the email provider or the database
 //! is down) retries the message with a delay; `max_retries` later it lands
@@ -35,6 +37,14 @@ pub async fn batch(batch: MessageBatch<String>, env: &Env) {
             Some(AlertMessage::AbandonedCart { cart_id }) => {
                 settle(&message, crate::recovery::send_email(env, &log, &cart_id).await)
             }
+            Some(AlertMessage::BackInStock {
+                outbox_id,
+                customer_id,
+                sku,
+            }) => settle(
+                &message,
+                crate::back_in_stock::send_email(env, &log, outbox_id, customer_id, &sku).await,
+            ),
             Some(other) => match alerts::staff_alert(&other) {
                 Some(alert) => settle(&message, post(env, &log, &alert).await),
                 None => message.ack(),

@@ -9,7 +9,9 @@
 //! Queue `edgeshop-alerts` (consume.rs): low-stock alerts and failed
 //! fulfillments are posted to the staff's webhook (Slack-compatible JSON,
 //! ALERT_WEBHOOK_URL) and recorded; abandoned-cart messages become recovery
-//! emails (EMAIL_API_BASE) with a signed restore link.
+//! emails (EMAIL_API_BASE) with a signed restore link; back-in-stock
+//! messages become an email to the shopper who wishlisted the SKU
+//! (back_in_stock.rs), recorded once in `alerts`.
 //! Cron (recovery.rs): queues one recovery message per abandoned cart. Dev
 //! builds also answer `POST /admin/inventory/__dev/scheduled` (the same job).
 
@@ -17,6 +19,7 @@ use platform::serve::{no_route, segments, serve, Call};
 use platform::Result;
 use worker::{event, Context, Env, MessageBatch, Method, Request, Response, ScheduleContext, ScheduledEvent};
 
+mod back_in_stock;
 mod consume;
 mod inventory;
 mod recovery;

@@ -171,7 +171,9 @@ pub async fn send_email(env: &Env, log: &Log, cart_id: &str) -> Result<(), ()> {
     }
 }
 
-fn email_config(env: &Env) -> Option<EmailConfig> {
+/// The email provider's settings (EMAIL_API_BASE, EMAIL_FROM, the
+/// EMAIL_API_KEY secret); `None` when one is missing.
+pub(crate) fn email_config(env: &Env) -> Option<EmailConfig> {
     Some(EmailConfig {
         api_base: env.var("EMAIL_API_BASE").ok()?.to_string(),
         api_key: secrets::get_credential(env, secrets::EMAIL_API_KEY)?,

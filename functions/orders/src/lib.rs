@@ -1,10 +1,13 @@
 //! The orders worker: what a shopper and staff do with an order after
 //! checkout. For now, its payment and refunds.
 //!
-//!   GET  /orders/{id}                    Authorization: Bearer <order token>
-//!        -> 200 {order_id, status, total, currency, needs_review}
-//!   POST /orders/{id}/payment            Authorization: Bearer <order token>,
-//!        Idempotency-Key; {"provider": "stripe" | "paypal"}
+//!   GET  /orders/{id}                    Authorization: Bearer <order token>,
+//!        or the owner's session (cookie `session` / Bearer s1.…)
+//!        -> 200 {order_id, status, total, currency, points_redeemed,
+//!                points_discount, needs_review, ...}
+//!   POST /orders/{id}/payment            Authorization: Bearer <order token>
+//!        (or the owner's session), Idempotency-Key;
+//!        {"provider": "stripe" | "paypal"}
 //!        -> 201 {order_id, provider, payment_id, client_secret | approval_url}
 //!   POST /admin/orders/{id}/refunds      Authorization: Bearer <ADMIN_TOKEN>,
 //!        Idempotency-Key; {"amount"?: "12.34", "reason": "..."}
@@ -23,8 +26,9 @@
 //! `POST /orders/__dev/scheduled` (the refunds) and `POST /orders/__dev/relay`
 //! (the relay; `?min_age_secs=0` takes every unsent row).
 //!
-//! Bindings: DB / DB_REPLICA, PAYMENT_TOKENS (KV), vars STRIPE_API_BASE,
-//! PAYPAL_API_BASE, SHOP_ORIGIN; secrets ORDER_TOKEN_SECRET, ADMIN_TOKEN,
+//! Bindings: DB / DB_REPLICA, PAYMENT_TOKENS (KV), SESSIONS (KV, session
+//! revocations: customers::auth), vars STRIPE_API_BASE, PAYPAL_API_BASE,
+//! SHOP_ORIGIN; secrets ORDER_TOKEN_SECRET, SESSION_SECRET, ADMIN_TOKEN,
 //! STRIPE_SECRET_KEY, PAYPAL_CLIENT_ID, PAYPAL_CLIENT_SECRET.
 
 use platform::serve::{no_route, segments, serve, Call};

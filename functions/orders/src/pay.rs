@@ -3,8 +3,10 @@
 //! request never creates a second one. Checkout calls this for the shopper's
 //! first try; the shopper calls it again after a declined payment (Stripe:
 //! the same PaymentIntent, to confirm with another card; PayPal: a new
-//! PayPal order per Idempotency-Key).
+//! PayPal order per Idempotency-Key). Opened by the order's token or by
+//! the session of the customer whose order it is.
 
+use orders::view::{self, OrderOwner};
 use payments::outbound::Outbound;
 use payments::{queries, NewPayment, NextStep, Provider};
 use platform::body::{from_object, json_object, Field};
@@ -71,7 +73,17 @@ impl FromRow for PayableOrder {
 
 pub async fn create(call: &mut Call, id: &str) -> Result<Response> {
     let public_id = access::order_id(id)?;
-    access::require_order_token(call, &public_id)?;
+    // The order's token, or its owner's session (another customer's: 404).
+    let access = access::shopper(call, &public_id).await?;
+    if let access::Access::Session(_) = access {
+        let owner: Option<OrderOwner> = call
+            .db
+            .read_primary(&view::order_owner(&public_id))
+            .await?
+            .into_iter()
+            .next();
+        access.require(owner.and_then(|o| o.customer_public_id).as_deref())?;
+    }
     let key = access::idempotency_key(call)?;
     let body = json_object(&call.body().await?)?;
     let body: PaymentBody = from_object(body)?;

@@ -1,6 +1,8 @@
-//! `GET /orders/{id}`: the order for the guest holding its token: status,
-//! lines, totals, payments, shipments and history, as the stored function
-//! `order_view` builds it (shared/orders/sql/order_view.sql) in one statement.
+//! `GET /orders/{id}`: the order for the guest holding its token, or for the
+//! customer whose order it is (their session): status, lines, totals, points,
+//! payments, shipments and history, as the stored function `order_view`
+//! builds it (shared/orders/sql/order_view.sql) in one statement, which
+//! also answers the order's owner beside the JSON (never in it).
 //!
 //! Read from the REPLICA (`Db::read`). Read-your-writes holds all the same:
 //! checkout answers with `x-db-lsn` and the `db_lsn` cookie (its
@@ -23,11 +25,13 @@ use worker::Response;
 use crate::access;
 
 pub async fn show(call: &mut Call, id: &str) -> Result<Response> {
-    // Without the order's own token, every answer is the same 404: a
-    // malformed id, an unknown one, another order's token, no token.
+    // Without the order's own token or its owner's session, every answer is
+    // the same 404: a malformed id, an unknown one, another order's token,
+    // another customer's session, nothing.
     let public_id = access::order_id(id)?;
-    access::require_order_token(call, &public_id)?;
+    let access = access::shopper(call, &public_id).await?;
     let rows: Vec<OrderViewRow> = call.db.read(&view::order_view(&public_id)).await?;
-    let body = OrderViewRow::found(rows).ok_or_else(access::not_found)?;
+    let (body, owner) = OrderViewRow::first(rows).ok_or_else(access::not_found)?;
+    access.require(owner.as_deref())?;
     Ok(respond::private_json(200, body))
 }

@@ -8,6 +8,13 @@
 --                                email, shipping_address, client_ip_hash,
 --                                cart_id, age_verified_at, age_minimum) and no
 --                                provider secret; a test in view.rs checks it.
+--   order_customer_public_id(public_id)
+--                                the public id (cus_…) of the customer the
+--                                order belongs to, NULL for a guest's order
+--                                (or no order): the route compares it with
+--                                the caller's session. Not part of any view's
+--                                JSON. Replica-safe: customers.public_id is
+--                                not personal.
 --   order_admin_view(public_id)  staff's (GET /admin/orders/{id}): the same
 --                                view plus `staff`, with the email and the
 --                                shipping address. Only the PRIMARY's role
@@ -43,6 +50,10 @@ LANGUAGE sql STABLE AS $$
                -- same as totals.total and totals.currency.
                'total', o.total::text,
                'currency', o.currency::text,
+               -- Loyalty points that paid part of the order (0 / "0.00":
+               -- none, every guest order); total = subtotal + tax - points_discount.
+               'points_redeemed', o.points_redeemed,
+               'points_discount', o.points_discount::text,
                -- subtotal and tax are NULL on orders older than checkout (the seed's).
                'totals', jsonb_build_object(
                    'subtotal', o.subtotal::text,
@@ -91,6 +102,14 @@ LANGUAGE sql STABLE AS $$
                     WHERE e.order_id = o.id), '[]'::jsonb))
       FROM orders o
      WHERE o.public_id = order_view.public_id
+$$;
+
+CREATE OR REPLACE FUNCTION order_customer_public_id(public_id text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT c.public_id
+      FROM orders o
+      JOIN customers c ON c.id = o.customer_id
+     WHERE o.public_id = order_customer_public_id.public_id
 $$;
 
 CREATE OR REPLACE FUNCTION order_admin_view(public_id text) RETURNS jsonb

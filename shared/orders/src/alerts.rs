@@ -46,7 +46,8 @@ pub fn staff_alert(message: &AlertMessage) -> Option<StaffAlert> {
             order_id: Some(*order_id),
             text: format!("Fulfillment failed for order {public_id}: {error}"),
         }),
-        AlertMessage::AbandonedCart { .. } => None,
+        // Shopper emails, not staff alerts.
+        AlertMessage::AbandonedCart { .. } | AlertMessage::BackInStock { .. } => None,
     }
 }
 

@@ -74,6 +74,14 @@ pub enum AlertMessage {
     },
     /// A cart with an email has been idle: send the recovery email.
     AbandonedCart { cart_id: String },
+    /// A SKU on `customer_id`'s wishlist is available again: email them
+    /// (shared/customers/sql/back_in_stock.sql queues it, once per restock).
+    BackInStock {
+        outbox_id: i64,
+        /// `customers.id`, never shown to anyone.
+        customer_id: i64,
+        sku: String,
+    },
 }
 
 /// Sends outbox messages after their transaction committed, answering the
@@ -143,6 +151,23 @@ mod tests {
         )
         .unwrap();
         assert!(matches!(a, AlertMessage::LowStock { available: 4, .. }));
+        // As shared/customers/sql/back_in_stock.sql writes it, plus outbox_id.
+        let b: AlertMessage = serde_json::from_str(
+            r#"{"kind": "back_in_stock", "customer_id": 12, "sku": "TEE-S", "outbox_id": 40}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            b,
+            AlertMessage::BackInStock {
+                outbox_id: 40,
+                customer_id: 12,
+                sku: "TEE-S".into()
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(&b).unwrap(),
+            serde_json::json!({"kind": "back_in_stock", "outbox_id": 40, "customer_id": 12, "sku": "TEE-S"})
+        );
         assert!(serde_json::from_str::<OutboxMessage>(r#"{"id":1,"topic":"email","body":{}}"#).is_err());
     }
 

@@ -14,17 +14,22 @@
 //!   the primary's role may read them, so the admin route uses
 //!   `Db::read_primary` (on the replica the function fails with 42501 instead
 //!   of leaking: it has no `SECURITY DEFINER`).
+//!
+//! Both statements also answer `customer_public_id` (`cus_…`, or NULL for a
+//! guest's order), outside the JSON: the shopper's route lets the owner's
+//! session in with it, and never shows it.
 
 use platform::{ApiError, FromRow, Row, Statement};
 
 /// `GET /orders/{id}` → one row, `view`: the order's JSON, or NULL when no
-/// order has this public id.
+/// order has this public id; and `customer_public_id`.
 pub fn order_view(public_id: &str) -> Statement {
     call("order_view", public_id)
 }
 
 /// `GET /admin/orders/{id}` → one row, `view`: the shopper's view plus
-/// `staff`, or NULL. Primary only (see the module's notes).
+/// `staff`, or NULL; and `customer_public_id`. Primary only (see the
+/// module's notes).
 pub fn order_admin_view(public_id: &str) -> Statement {
     call("order_admin_view", public_id)
 }
@@ -32,7 +37,22 @@ pub fn order_admin_view(public_id: &str) -> Statement {
 fn call(function: &str, public_id: &str) -> Statement {
     let mut s = Statement::new();
     let p = s.bind(public_id);
-    s.push_sql(&format!("SELECT {function}({p})::text AS view"));
+    s.push_sql(&format!(
+        "SELECT {function}({p})::text AS view, \
+                order_customer_public_id({p})::text AS customer_public_id"
+    ));
+    s
+}
+
+/// Whose order this is, alone (a route that needs no view, such as paying):
+/// one row, `customer_public_id`, NULL for a guest's order or no order.
+/// Replica-safe.
+pub fn order_owner(public_id: &str) -> Statement {
+    let mut s = Statement::new();
+    let p = s.bind(public_id);
+    s.push_sql(&format!(
+        "SELECT order_customer_public_id({p})::text AS customer_public_id"
+    ));
     s
 }
 
@@ -40,12 +60,15 @@ fn call(function: &str, public_id: &str) -> Statement {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrderViewRow {
     pub view: Option<String>,
+    /// The owner's `cus_…` id; `None` for a guest's order. Never in `view`.
+    pub customer_public_id: Option<String>,
 }
 
 impl FromRow for OrderViewRow {
     fn from_row(row: &Row) -> Result<Self, ApiError> {
         Ok(OrderViewRow {
             view: row.get_opt("view")?,
+            customer_public_id: row.get_opt("customer_public_id")?,
         })
     }
 }
@@ -53,7 +76,27 @@ impl FromRow for OrderViewRow {
 impl OrderViewRow {
     /// The view's JSON from a statement's rows, `None` for an unknown order.
     pub fn found(rows: Vec<OrderViewRow>) -> Option<String> {
-        rows.into_iter().next().and_then(|r| r.view)
+        Self::first(rows).map(|r| r.0)
+    }
+
+    /// The view's JSON and the owner's id, `None` for an unknown order.
+    pub fn first(rows: Vec<OrderViewRow>) -> Option<(String, Option<String>)> {
+        let row = rows.into_iter().next()?;
+        Some((row.view?, row.customer_public_id))
+    }
+}
+
+/// A row of `order_owner`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderOwner {
+    pub customer_public_id: Option<String>,
+}
+
+impl FromRow for OrderOwner {
+    fn from_row(row: &Row) -> Result<Self, ApiError> {
+        Ok(OrderOwner {
+            customer_public_id: row.get_opt("customer_public_id")?,
+        })
     }
 }
 
@@ -106,31 +149,77 @@ pub(crate) mod tests {
     #[test]
     fn the_id_is_bound_never_spliced() {
         let hostile = "ord_x'); DROP TABLE orders; --";
-        for stmt in [order_view(hostile), order_admin_view(hostile)] {
+        for stmt in [
+            order_view(hostile),
+            order_admin_view(hostile),
+            order_owner(hostile),
+        ] {
             assert!(!stmt.sql.contains("DROP"), "{}", stmt.sql);
             assert_eq!(stmt.params, vec![Some(hostile.to_string())]);
         }
         assert_eq!(
             order_view("ord_a").sql,
-            "SELECT order_view($1)::text AS view"
+            "SELECT order_view($1)::text AS view, \
+                    order_customer_public_id($1)::text AS customer_public_id"
         );
         assert_eq!(
             order_admin_view("ord_a").sql,
-            "SELECT order_admin_view($1)::text AS view"
+            "SELECT order_admin_view($1)::text AS view, \
+                    order_customer_public_id($1)::text AS customer_public_id"
+        );
+        assert_eq!(
+            order_owner("ord_a").sql,
+            "SELECT order_customer_public_id($1)::text AS customer_public_id"
         );
     }
 
     #[test]
     fn a_null_view_is_an_unknown_order() {
-        let found = Row::from_pairs(&[("view", Some("{\"order_id\":\"ord_a\"}"))]);
-        let missing = Row::from_pairs(&[("view", None)]);
+        let json = "{\"order_id\":\"ord_a\"}";
+        let found = Row::from_pairs(&[("view", Some(json)), ("customer_public_id", None)]);
+        let owned = Row::from_pairs(&[("view", Some(json)), ("customer_public_id", Some("cus_a"))]);
+        let missing = Row::from_pairs(&[("view", None), ("customer_public_id", None)]);
         let rows = |r: &Row| vec![OrderViewRow::from_row(r).unwrap()];
+        assert_eq!(OrderViewRow::found(rows(&found)).as_deref(), Some(json));
         assert_eq!(
-            OrderViewRow::found(rows(&found)).as_deref(),
-            Some("{\"order_id\":\"ord_a\"}")
+            OrderViewRow::first(rows(&found)),
+            Some((json.to_string(), None))
+        );
+        assert_eq!(
+            OrderViewRow::first(rows(&owned)),
+            Some((json.to_string(), Some("cus_a".to_string())))
         );
         assert_eq!(OrderViewRow::found(rows(&missing)), None);
+        assert_eq!(OrderViewRow::first(rows(&missing)), None);
         assert_eq!(OrderViewRow::found(Vec::new()), None);
+        let owner = Row::from_pairs(&[("customer_public_id", Some("cus_a"))]);
+        assert_eq!(
+            OrderOwner::from_row(&owner)
+                .unwrap()
+                .customer_public_id
+                .as_deref(),
+            Some("cus_a")
+        );
+    }
+
+    /// The owner's id decides who may read the order; it is never shown.
+    #[test]
+    fn the_owner_is_read_beside_the_view_never_in_it() {
+        let shopper = function_body("order_view");
+        assert!(!shopper.contains("customer_public_id") && !shopper.contains("customers"));
+        let admin = function_body("order_admin_view");
+        assert!(!admin.contains("customers"));
+        // The owner lookup reads no personal column either (the replica runs it).
+        let owner = words(function_body("order_customer_public_id"));
+        for column in personal_columns() {
+            assert!(
+                !owner.contains(&column),
+                "order_customer_public_id reads {column}"
+            );
+        }
+        // Points show in the shopper's view.
+        assert!(shopper.contains("'points_redeemed', o.points_redeemed"));
+        assert!(shopper.contains("'points_discount', o.points_discount::text"));
     }
 
     /// The shopper's view runs on the replica as shop_reader: a personal
@@ -177,7 +266,12 @@ pub(crate) mod tests {
             creates, replaces,
             "every CREATE is CREATE OR REPLACE FUNCTION"
         );
-        for f in ["order_time_text", "order_view", "order_admin_view"] {
+        for f in [
+            "order_time_text",
+            "order_view",
+            "order_customer_public_id",
+            "order_admin_view",
+        ] {
             function_body(f);
         }
     }
