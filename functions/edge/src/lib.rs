@@ -84,6 +84,14 @@ async fn handle(
         ));
     };
 
+    let cookie = req.headers().get("cookie").ok().flatten();
+    if trust::is_cookie_session_write(&method, cookie.as_deref()) && !cors_allowed {
+        return Err(ApiError::forbidden(
+            "origin_not_allowed",
+            "a change made with the session cookie must come from the shop's own pages (Origin)",
+        ));
+    }
+
     if let Some(class) = rate_limits::class_for(&method, &path) {
         let client = req
             .headers()

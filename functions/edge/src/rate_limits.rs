@@ -32,6 +32,12 @@ pub const CART_WRITE: LimitClass = LimitClass {
     binding: "CART_WRITE_LIMIT",
     period_secs: 60,
 };
+/// Routes that send an email to an address the client names (signup, a
+/// password reset, a resent verify link): a guard against mail-bombing.
+pub const ACCOUNT_MAIL: LimitClass = LimitClass {
+    binding: "ACCOUNT_MAIL_LIMIT",
+    period_secs: 60,
+};
 pub const CHECKOUT: LimitClass = LimitClass {
     binding: "CHECKOUT_LIMIT",
     period_secs: 60,
@@ -49,6 +55,8 @@ pub fn class_for(method: &Method, path: &str) -> Option<LimitClass> {
         (true, ["cart"]) => Some(CART_CREATE),
         (true, ["cart", _, ..]) => Some(CART_WRITE),
         (true, ["checkout", ..]) => Some(CHECKOUT),
+        (true, ["customers", "signup" | "password-reset"])
+        | (true, ["customers", "me", "verify-email"]) => Some(ACCOUNT_MAIL),
         _ => None,
     }
 }
@@ -109,5 +117,8 @@ mod tests {
         assert_eq!(class_for(&Method::Get, "/catalog/products"), None);
         assert_eq!(class_for(&Method::Post, "/catalog/products"), None);
         assert_eq!(class_for(&Method::Post, "/cartx"), None);
+        assert_eq!(class_for(&Method::Post, "/customers/signup"), Some(ACCOUNT_MAIL));
+        assert_eq!(class_for(&Method::Post, "/customers/password-reset"), Some(ACCOUNT_MAIL));
+        assert_eq!(class_for(&Method::Post, "/customers/login"), None);
     }
 }
