@@ -40,8 +40,8 @@ fn unknown_paths_get_a_json_404() {
 
 #[test]
 fn paths_of_functions_not_deployed_get_a_json_503() {
-    // /customers belongs to a function that does not exist yet.
-    let reply = request("GET", "/customers", &[], None);
+    // /admin/staff belongs to a function that does not exist yet (ADMIN).
+    let reply = request("GET", "/admin/staff", &[], None);
     assert_eq!(reply.status, 503);
     assert_eq!(reply.error_code(), "function_unavailable");
 }

@@ -72,3 +72,13 @@ pub fn signed_lsn(lsn: &str) -> String {
     let key = local_secret("LSN_TOKEN_SECRET");
     platform::db::route::lsn_token(lsn.parse().expect("an LSN"), key.as_bytes())
 }
+
+/// The value of `name` in functions/<worker>/.dev.vars (scripts/dev writes
+/// them from .local/secrets.env); None when the file or the name is missing.
+pub fn dev_var(worker: &str, name: &str) -> Option<String> {
+    let file = format!("{}/functions/{worker}/.dev.vars", root());
+    let text = std::fs::read_to_string(file).ok()?;
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name}=")))
+        .map(|v| v.trim().trim_matches('"').to_string())
+}

@@ -11,6 +11,7 @@
 // Every test crate compiles its own copy of this module and uses only part of it.
 #![allow(dead_code, unused_imports)]
 
+pub mod customers;
 pub mod db;
 pub mod fixtures;
 pub mod fulfillment;
@@ -19,6 +20,7 @@ pub mod listing;
 pub mod local;
 pub mod payments;
 
+pub use customers::*;
 pub use db::*;
 pub use fixtures::*;
 pub use fulfillment::*;
