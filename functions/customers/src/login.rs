@@ -84,8 +84,11 @@ pub async fn logout(call: &mut Call) -> Result<Response> {
     Ok(resp)
 }
 
+/// `2026-12-10T07:00:00Z`. JavaScript's Date writes it (with milliseconds,
+/// always .000 here): no calendar code of ours or chrono's in this worker,
+/// which is near its wasm budget.
 fn rfc3339(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%SZ").to_string())
-        .unwrap_or_default()
+    let millis = wasm_bindgen::JsValue::from_f64(unix as f64 * 1000.0);
+    let iso: String = worker::js_sys::Date::new(&millis).to_iso_string().into();
+    iso.replace(".000Z", "Z")
 }

@@ -6,8 +6,6 @@
 //! `crypto.getRandomValues`), not argon2's `rand` feature, which would pull
 //! in a second RNG stack for one call.
 
-use std::collections::HashSet;
-use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -76,10 +74,12 @@ impl std::fmt::Debug for Password {
 }
 
 /// Whether `candidate`, trimmed and lower-cased, is on the shipped list.
+/// A scan of ~500 short lines: nothing next to the hash that follows, and no
+/// hash table in the wasm (the list is sorted, so a test could binary-search
+/// it, but there is no need).
 pub fn is_common(candidate: &str) -> bool {
-    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
-    let set = SET.get_or_init(|| COMMON.lines().filter(|l| !l.is_empty()).collect());
-    set.contains(candidate.trim().to_lowercase().as_str())
+    let wanted = candidate.trim().to_lowercase();
+    COMMON.lines().any(|line| line == wanted)
 }
 
 fn hasher() -> Argon2<'static> {

@@ -175,8 +175,8 @@ fn parse_delivery_hours(value: Value) -> Result<DeliveryHours, String> {
     if opens >= closes {
         return Err(format!(
             "opens ({}) must be before closes ({}); hours cannot cross midnight",
-            opens.format("%H:%M"),
-            closes.format("%H:%M")
+            crate::hh_mm(opens),
+            crate::hh_mm(closes)
         ));
     }
     let tz_name = string(&raw.time_zone, "time_zone")?;

@@ -80,8 +80,8 @@ impl Region {
                 let closes_at = local_to_utc(tz, day.and_time(hours.closes));
                 if start < opens_at || end > closes_at {
                     let (opens, closes) = (
-                        hours.opens.format("%H:%M").to_string(),
-                        hours.closes.format("%H:%M").to_string(),
+                        crate::hh_mm(hours.opens),
+                        crate::hh_mm(hours.closes),
                     );
                     return Err(ApiError::unprocessable(
                         "delivery_window_outside_hours",

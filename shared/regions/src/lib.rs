@@ -184,3 +184,11 @@ impl Regions {
         self.regions.keys().map(String::as_str)
     }
 }
+
+/// `HH:MM` of a time of day, as the config writes delivery hours. Written
+/// out rather than with chrono's `format("%H:%M")`: the strftime machinery
+/// costs the workers that link this about 5 KB of gzipped wasm.
+pub fn hh_mm(t: chrono::NaiveTime) -> String {
+    use chrono::Timelike;
+    format!("{:02}:{:02}", t.hour(), t.minute())
+}
