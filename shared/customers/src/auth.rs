@@ -99,23 +99,26 @@ pub async fn require_caller(call: &Call) -> Result<Caller> {
     caller(call).await?.ok_or_else(unauthenticated)
 }
 
-/// Both revocation entries, read at once. A KV failure is ours and
-/// retryable: 503, never a session let through unchecked.
+/// Both revocation entries, in one KV read (`get_bulk`). A KV failure is
+/// ours and retryable: 503, never a session let through unchecked.
 async fn is_revoked(call: &Call, token: &SessionToken) -> Result<bool> {
     let kv = call.env.kv(SESSIONS_BINDING).map_err(|e| {
         ApiError::internal(format!("the {SESSIONS_BINDING} binding is missing: {e}"))
     })?;
     let one = session::revoked_key(&token.session_id);
     let all = session::revoked_before_key(&token.customer);
-    let (one, all) = futures_util::future::join(kv.get(&one).text(), kv.get(&all).text()).await;
-    let unavailable = |e: worker::KvError| {
+    let found = kv.get_bulk(&[&one, &all]).text().await.map_err(|e| {
         call.log.warn("session_store_unavailable", json!({"detail": e.to_string()}));
         ApiError::unavailable("session_store_unavailable", "sessions cannot be checked now, retry shortly")
-    };
-    if one.map_err(unavailable)?.is_some() {
+    })?;
+    if found.get(&one).is_some_and(Option::is_some) {
         return Ok(true);
     }
-    let before: Option<i64> = all.map_err(unavailable)?.and_then(|v| v.trim().parse().ok());
+    let before: Option<i64> = found
+        .get(&all)
+        .cloned()
+        .flatten()
+        .and_then(|v| v.trim().parse().ok());
     // Strictly before: a session issued in the second of the reset itself
     // (the shopper signing in again right away) must work; one stolen and
     // issued in that same second survives it (tokens carry whole seconds).
