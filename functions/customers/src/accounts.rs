@@ -10,7 +10,7 @@
 //! password hash), so a stranger who signed up first cannot have the owner
 //! verify the stranger's password.
 
-use customers::auth::{self, now_secs, require_caller, signing_key, verifying_keys};
+use customers::auth::{self, now_secs, require_caller, signing_key, VerifyingKeys};
 use customers::link_token::{self, invalid_token, password_fingerprint, LinkPurpose, LinkToken, VERIFY_TTL_SECS};
 use customers::password;
 use customers::request::{ResetConfirmRequest, ResetRequest, SignupRequest, VerifyRequest};
@@ -58,9 +58,8 @@ fn verify_link(call: &Call, customer: &str, email: &str, phc: &str) -> Result<St
 
 fn open_link(call: &Call, token: &str, purpose: LinkPurpose) -> Result<LinkToken> {
     let now = now_secs();
-    let keys = verifying_keys(&call.env, now)?;
-    let keys: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    link_token::verify(token, &keys, purpose, now).map_err(|_| invalid_token())
+    let keys = VerifyingKeys::of(&call.env)?;
+    link_token::verify(token, &keys.at(now), purpose, now).map_err(|_| invalid_token())
 }
 
 /// `POST /customers/verify {token}`: the email is the shopper's; guest

@@ -25,12 +25,11 @@ pub fn min_charge() -> Decimal {
 /// The most points one order may earn: `orders.points_to_earn` is an `int`.
 const MAX_EARN: u64 = i32::MAX as u64;
 
-/// 401 `unauthenticated`: redeeming points needs a signed-in shopper. The
-/// same code and status as `customers::auth` answers, without depending on
-/// that crate.
+/// 401 `unauthenticated` (`customers::session`'s, the one every session
+/// check answers), saying why here.
 pub fn unauthenticated(message: impl Into<String>) -> ApiError {
-    let mut e = ApiError::unauthorized(message);
-    e.code = "unauthenticated";
+    let mut e = customers::session::unauthenticated();
+    e.message = message.into();
     e
 }
 

@@ -38,11 +38,7 @@ pub fn now_secs() -> i64 {
     (Date::now().as_millis() / 1000) as i64
 }
 
-pub fn unauthenticated() -> ApiError {
-    let mut e = ApiError::unauthorized("sign in first: the session is missing, expired or revoked");
-    e.code = "unauthenticated";
-    e
-}
+pub use crate::session::unauthenticated;
 
 /// The signing key, for issuing sessions and links.
 pub fn signing_key(env: &Env) -> Result<Vec<u8>> {
@@ -50,19 +46,28 @@ pub fn signing_key(env: &Env) -> Result<Vec<u8>> {
 }
 
 /// The keys a token may be signed with: the current one, then the previous
-/// one while its grace period lasts.
-pub fn verifying_keys(env: &Env, now: i64) -> Result<Vec<Vec<u8>>> {
-    let mut keys = vec![signing_key(env)?];
-    let until: Option<i64> = env
-        .var(SESSION_PREVIOUS_UNTIL)
-        .ok()
-        .and_then(|v| v.to_string().trim().parse().ok());
-    if until.is_some_and(|u| now < u) {
-        if let Some(previous) = secrets::get(env, secrets::SESSION_PREVIOUS) {
-            keys.push(previous);
-        }
+/// one while its grace period lasts (`session::accepted_keys`).
+pub struct VerifyingKeys {
+    current: Vec<u8>,
+    previous: Option<Vec<u8>>,
+    previous_until: Option<i64>,
+}
+
+impl VerifyingKeys {
+    pub fn of(env: &Env) -> Result<Self> {
+        Ok(VerifyingKeys {
+            current: signing_key(env)?,
+            previous: secrets::get(env, secrets::SESSION_PREVIOUS),
+            previous_until: env
+                .var(SESSION_PREVIOUS_UNTIL)
+                .ok()
+                .and_then(|v| v.to_string().trim().parse().ok()),
+        })
     }
-    Ok(keys)
+
+    pub fn at(&self, now: i64) -> Vec<&[u8]> {
+        session::accepted_keys(&self.current, self.previous.as_deref(), self.previous_until, now)
+    }
 }
 
 /// `None` when the request carries no session; 401 `unauthenticated` when
@@ -79,9 +84,8 @@ pub async fn caller(call: &Call) -> Result<Option<Caller>> {
         (None, None) => return Ok(None),
     };
     let now = now_secs();
-    let keys = verifying_keys(&call.env, now)?;
-    let key_refs: Vec<&[u8]> = keys.iter().map(Vec::as_slice).collect();
-    let token = session::verify(&token, &key_refs, now).map_err(|_| unauthenticated())?;
+    let keys = VerifyingKeys::of(&call.env)?;
+    let token = session::verify(&token, &keys.at(now), now).map_err(|_| unauthenticated())?;
     if is_revoked(call, &token).await? {
         return Err(unauthenticated());
     }
@@ -114,20 +118,12 @@ async fn is_revoked(call: &Call, token: &SessionToken) -> Result<bool> {
     if found.get(&one).is_some_and(Option::is_some) {
         return Ok(true);
     }
-    let before: Option<i64> = found
-        .get(&all)
-        .cloned()
-        .flatten()
-        .and_then(|v| v.trim().parse().ok());
-    // Strictly before: a session issued in the second of the reset itself
-    // (the shopper signing in again right away) must work; one stolen and
-    // issued in that same second survives it (tokens carry whole seconds).
-    Ok(before.is_some_and(|b| token.issued_at < b))
+    Ok(session::is_revoked_before(token, found.get(&all).cloned().flatten().as_deref()))
 }
 
 /// Logout: this session is revoked until it would have expired anyway.
 pub async fn revoke(env: &Env, caller: &Caller) -> Result<()> {
-    let ttl = (caller.expires_at - now_secs()).max(60) as u64;
+    let ttl = session::kv_ttl_secs(caller.expires_at, now_secs());
     put(env, &session::revoked_key(&caller.session_id), "1", ttl).await
 }
 
@@ -137,7 +133,7 @@ pub async fn revoke_all(env: &Env, customer: &str) -> Result<()> {
     put(
         env,
         &session::revoked_before_key(customer),
-        &now_secs().to_string(),
+        &session::revoked_before_value(now_secs()),
         session::SESSION_TTL_SECS as u64,
     )
     .await
@@ -154,7 +150,7 @@ async fn put(env: &Env, key: &str, value: &str, ttl_secs: u64) -> Result<()> {
     };
     kv.put(key, value)
         .map_err(unavailable)?
-        .expiration_ttl(ttl_secs.max(60))
+        .expiration_ttl(ttl_secs.max(session::MIN_KV_TTL_SECS))
         .execute()
         .await
         .map_err(unavailable)

@@ -177,8 +177,9 @@ pub fn revoked_key(session_id: &str) -> String {
     format!("revoked:{session_id}")
 }
 
-/// KV key holding the unix second before which (inclusive) every session of
-/// the customer is revoked (password reset, account deletion).
+/// KV key holding the unix second from which on sessions of the customer
+/// are good again: every one issued before it is revoked (password reset,
+/// account deletion).
 pub fn revoked_before_key(customer: &str) -> String {
     format!("revoked-before:{customer}")
 }
@@ -189,21 +190,24 @@ pub fn revoked_before_value(now: i64) -> String {
 }
 
 /// Whether a `revoked-before` value (as read from KV, if any) revokes this
-/// token: `iat <= value`. An unreadable value revokes (fail closed).
+/// token: `iat < value`. Strictly before: a session issued in the second of
+/// the reset itself (the shopper signing in again right away) must work; one
+/// stolen and issued in that same second survives it (tokens carry whole
+/// seconds). An unreadable value revokes (fail closed).
 pub fn is_revoked_before(token: &SessionToken, stored: Option<&str>) -> bool {
     match stored {
         None => false,
         Some(v) => v
             .trim()
             .parse::<i64>()
-            .map_or(true, |before| token.issued_at <= before),
+            .map_or(true, |before| token.issued_at < before),
     }
 }
 
-/// TTL of the `revoked:` entry: until the token would have expired anyway,
-/// at least `MIN_KV_TTL_SECS`.
-pub fn kv_ttl_secs(token: &SessionToken, now: i64) -> u64 {
-    u64::try_from(token.expires_at.saturating_sub(now))
+/// TTL of the `revoked:` entry of a session expiring at `expires_at`: until
+/// it would have expired anyway, at least `MIN_KV_TTL_SECS`.
+pub fn kv_ttl_secs(expires_at: i64, now: i64) -> u64 {
+    u64::try_from(expires_at.saturating_sub(now))
         .unwrap_or(0)
         .max(MIN_KV_TTL_SECS)
 }
@@ -310,15 +314,18 @@ mod tests {
         );
         assert_eq!(revoked_before_key(CUS), format!("revoked-before:{CUS}"));
         assert!(!is_revoked_before(&claims, None));
-        assert!(is_revoked_before(&claims, Some(&revoked_before_value(NOW))));
+        // Issued before the reset's second: revoked; in it or after: not.
+        assert!(is_revoked_before(&claims, Some(&revoked_before_value(NOW + 1))));
+        assert!(!is_revoked_before(&claims, Some(&revoked_before_value(NOW))));
         assert!(!is_revoked_before(
             &claims,
             Some(&revoked_before_value(NOW - 1))
         ));
         assert!(is_revoked_before(&claims, Some("garbage")));
-        assert_eq!(kv_ttl_secs(&claims, NOW), SESSION_TTL_SECS as u64);
-        assert_eq!(kv_ttl_secs(&claims, NOW + SESSION_TTL_SECS - 5), 60);
-        assert_eq!(kv_ttl_secs(&claims, NOW + SESSION_TTL_SECS + 500), 60);
+        let exp = claims.expires_at;
+        assert_eq!(kv_ttl_secs(exp, NOW), SESSION_TTL_SECS as u64);
+        assert_eq!(kv_ttl_secs(exp, NOW + SESSION_TTL_SECS - 5), 60);
+        assert_eq!(kv_ttl_secs(exp, NOW + SESSION_TTL_SECS + 500), 60);
     }
 
     #[test]
