@@ -23,19 +23,15 @@ use worker::Response;
 
 use crate::throttle::{self, Keys};
 
-/// The throttle's window (`LOGIN_WINDOW_SECS`, 900 unless set).
-fn window_secs(call: &Call) -> u32 {
-    call.env
-        .var("LOGIN_WINDOW_SECS")
-        .ok()
-        .and_then(|v| v.to_string().parse().ok())
-        .filter(|s| *s > 0)
-        .unwrap_or(900)
+/// The throttle's window (`LOGIN_WINDOW_SECS`; `customers::throttle`).
+fn window_ms(call: &Call) -> i64 {
+    let var = call.env.var("LOGIN_WINDOW_SECS").ok().map(|v| v.to_string());
+    customers::throttle::window_ms(var.as_deref())
 }
 
 pub async fn login(call: &mut Call) -> Result<Response> {
     let body = LoginRequest::parse(&call.body().await?)?;
-    let window = window_secs(call);
+    let window = window_ms(call);
     let keys = Keys {
         // Hashed: object names are visible to whoever operates the account.
         email: format!("email:{}", hex(&Sha256::digest(body.email.as_str().as_bytes()))),

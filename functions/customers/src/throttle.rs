@@ -40,40 +40,36 @@ struct Told {
 
 /// 429 `too_many_attempts` with Retry-After when either key is over its
 /// limit now.
-pub async fn check(env: &Env, keys: &Keys, window_secs: u32) -> Result<()> {
+pub async fn check(env: &Env, keys: &Keys, window_ms: i64) -> Result<()> {
     // One after the other (a millisecond or two beside the hash): joining
     // them costs this worker, near its wasm budget, a few KB of code.
-    let email = ask(env, &keys.email, "check", customers::throttle::EMAIL_LIMIT, window_secs).await?;
+    let email = ask(env, &keys.email, "check", customers::throttle::EMAIL_LIMIT, window_ms).await?;
     let client = match &keys.client {
-        Some(c) => ask(env, c, "check", customers::throttle::IP_LIMIT, window_secs).await?,
+        Some(c) => ask(env, c, "check", customers::throttle::IP_LIMIT, window_ms).await?,
         None => None,
     };
     if let Some(secs) = email.max(client) {
-        return Err(ApiError::too_many_requests(
-            "too_many_attempts",
-            "too many failed sign-ins; wait and try again, or reset the password",
-            secs as u32,
-        ));
+        return Err(customers::too_many_attempts(secs));
     }
     Ok(())
 }
 
 /// Records a failed attempt on both keys.
-pub async fn failed(env: &Env, keys: &Keys, window_secs: u32) -> Result<()> {
-    ask(env, &keys.email, "fail", customers::throttle::EMAIL_LIMIT, window_secs).await?;
+pub async fn failed(env: &Env, keys: &Keys, window_ms: i64) -> Result<()> {
+    ask(env, &keys.email, "fail", customers::throttle::EMAIL_LIMIT, window_ms).await?;
     if let Some(c) = &keys.client {
-        ask(env, c, "fail", customers::throttle::IP_LIMIT, window_secs).await?;
+        ask(env, c, "fail", customers::throttle::IP_LIMIT, window_ms).await?;
     }
     Ok(())
 }
 
 /// A successful sign-in forgets the email's failures.
-pub async fn succeeded(env: &Env, keys: &Keys, window_secs: u32) -> Result<()> {
-    ask(env, &keys.email, "clear", customers::throttle::EMAIL_LIMIT, window_secs).await?;
+pub async fn succeeded(env: &Env, keys: &Keys, window_ms: i64) -> Result<()> {
+    ask(env, &keys.email, "clear", customers::throttle::EMAIL_LIMIT, window_ms).await?;
     Ok(())
 }
 
-async fn ask(env: &Env, key: &str, op: &str, limit: u32, window_secs: u32) -> Result<Option<u64>> {
+async fn ask(env: &Env, key: &str, op: &str, limit: u32, window_ms: i64) -> Result<Option<u64>> {
     let unavailable = |detail: String| {
         let mut e = ApiError::unavailable("throttle_unavailable", "sign-in is unavailable, retry shortly");
         e.internal_detail = Some(detail);
@@ -86,7 +82,7 @@ async fn ask(env: &Env, key: &str, op: &str, limit: u32, window_secs: u32) -> Re
     let body = serde_json::to_string(&Ask {
         op: op.to_string(),
         limit,
-        window_ms: i64::from(window_secs) * 1000,
+        window_ms,
     })
     .map_err(ApiError::internal)?;
     let mut init = RequestInit::new();
