@@ -150,7 +150,7 @@ pub async fn send_email(
         log.info("back_in_stock_already_sent", fields);
         return Ok(());
     }
-    let Some(config) = crate::recovery::email_config(env) else {
+    let Some(config) = platform::email::EmailConfig::from_env(env) else {
         log.error("back_in_stock_not_configured", fields);
         return Err(());
     };

@@ -129,7 +129,7 @@ pub async fn send_email(env: &Env, log: &Log, cart_id: &str) -> Result<(), ()> {
     let Some(contact) = contact.filter(|c| !c.emailed) else {
         return Ok(()); // mailed already, or no such cart
     };
-    let (Some(key), Some(config)) = (secrets::get(env, secrets::CART_RESTORE), email_config(env)) else {
+    let (Some(key), Some(config)) = (secrets::get(env, secrets::CART_RESTORE), EmailConfig::from_env(env)) else {
         log.error("cart_recovery_not_configured", json!({}));
         return Err(());
     };
@@ -169,16 +169,6 @@ pub async fn send_email(env: &Env, log: &Log, cart_id: &str) -> Result<(), ()> {
             Ok(())
         }
     }
-}
-
-/// The email provider's settings (EMAIL_API_BASE, EMAIL_FROM, the
-/// EMAIL_API_KEY secret); `None` when one is missing.
-pub(crate) fn email_config(env: &Env) -> Option<EmailConfig> {
-    Some(EmailConfig {
-        api_base: env.var("EMAIL_API_BASE").ok()?.to_string(),
-        api_key: secrets::get_credential(env, secrets::EMAIL_API_KEY)?,
-        from: env.var("EMAIL_FROM").ok()?.to_string(),
-    })
 }
 
 fn var(env: &Env, name: &str) -> Option<i64> {

@@ -9,7 +9,7 @@ use platform::email::{self, Email, EmailConfig, EmailError};
 use platform::outbound::Transport;
 use platform::outbound_fetch::FetchTransport;
 use platform::serve::Call;
-use platform::{secrets, ApiError, Result};
+use platform::{ApiError, Result};
 use serde_json::json;
 
 const CALL_TIMEOUT_MS: u64 = 5_000;
@@ -61,13 +61,9 @@ impl Mail<'_> {
 
 /// Sends it now. The address is never logged.
 pub async fn send(call: &Call, to: &str, mail: Mail<'_>) -> Result<()> {
-    let env = &call.env;
-    let config = EmailConfig {
-        api_base: var(call, "EMAIL_API_BASE")?,
-        api_key: secrets::get_credential(env, secrets::EMAIL_API_KEY)
-            .ok_or_else(|| ApiError::internal("EMAIL_API_KEY is not set"))?,
-        from: var(call, "EMAIL_FROM")?,
-    };
+    let config = EmailConfig::from_env(&call.env).ok_or_else(|| {
+        ApiError::internal("EMAIL_API_BASE, EMAIL_FROM or the secret EMAIL_API_KEY is not set")
+    })?;
     let (subject, text, tag) = mail.compose(&var(call, "SHOP_ORIGIN")?);
     let message = Email {
         to: to.to_string(),

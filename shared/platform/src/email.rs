@@ -30,6 +30,19 @@ pub enum EmailError {
     Rejected(u16),
 }
 
+impl EmailConfig {
+    /// The provider as a worker is configured for it: vars `EMAIL_API_BASE`
+    /// and `EMAIL_FROM`, secret `EMAIL_API_KEY`. `None` when one is missing.
+    #[cfg(feature = "worker")]
+    pub fn from_env(env: &worker::Env) -> Option<EmailConfig> {
+        Some(EmailConfig {
+            api_base: env.var("EMAIL_API_BASE").ok()?.to_string(),
+            api_key: crate::secrets::get_credential(env, crate::secrets::EMAIL_API_KEY)?,
+            from: env.var("EMAIL_FROM").ok()?.to_string(),
+        })
+    }
+}
+
 pub fn send_call(config: &EmailConfig, email: &Email) -> HttpCall {
     let body = serde_json::json!({
         "personalizations": [{"to": [{"email": email.to}]}],
