@@ -77,12 +77,6 @@ impl FailureLog {
     pub fn is_empty(&self) -> bool {
         self.at_ms.is_empty()
     }
-
-    /// KV TTL for the stored log: the window (its entries are useless after
-    /// it), at least KV's minimum of 60 s.
-    pub fn kv_ttl_secs(window_ms: i64) -> u64 {
-        (window_ms.max(0) as u64).div_ceil(1000).max(60)
-    }
 }
 
 /// `LOGIN_WINDOW_SECS` read as a window in milliseconds: a positive whole
@@ -163,7 +157,5 @@ mod tests {
         ] {
             assert_eq!(window_ms(bad), 900_000, "{bad:?}");
         }
-        assert_eq!(FailureLog::kv_ttl_secs(20_000), 60);
-        assert_eq!(FailureLog::kv_ttl_secs(900_000), 900);
     }
 }
