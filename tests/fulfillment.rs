@@ -88,13 +88,7 @@ fn a_booking_whose_answer_was_lost_is_found_by_the_retry_and_not_booked_twice() 
     // The carrier books the label, but answers after 5 s: the consumer gave
     // up at 3 s (CARRIER_TIMEOUT_MS) and retries. The carrier has no
     // idempotency key and refuses a second label for the order's id.
-    let (s, v) = fake_post(
-        &carrier_url(),
-        "/_fake/faults",
-        &json!({"path_prefix": "/v2/labels", "method": "POST", "delay_ms": 5000, "count": 1,
-                "contains": order.order_id}),
-    );
-    assert!(s < 300, "{v}");
+    carrier_answers_late(&order.order_id, 5000);
     pay_by_webhook(&order, &[]);
     assert_eq!(wait_for_db_status(&order.order_id, "shipped", 30), "shipped");
     let labels = labels_for(&order.order_id);

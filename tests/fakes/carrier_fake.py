@@ -19,6 +19,12 @@ API (as ShipEngine):
                       "http://127.0.0.1:<port>/labels/se-<n>.pdf"}, "created_at": "<ISO 8601>"}
                       Only the envelope is checked: external_shipment_id a non-empty
                       string, shipment an object (else 400, error_type "validation").
+  PUT  /v2/labels/{label_id}/void
+                      -> 200 {"approved": true, "message": "Request for refund submitted.
+                      This label has been voided.", "voided_label_ids": [id]}; the label's
+                      "status" becomes "voided" and "voided" true. A label voided already:
+                      200 {"approved": false, "reason_code": "label_already_voided", ...}.
+                      Unknown label: 404 (not_found).
   GET  /labels/se-<n>.pdf   the label (a one-page placeholder PDF; no key needed)
 Errors, as ShipEngine: {"request_id": "<uuid>", "errors": [{"error_source": "shipengine",
 "error_type": "security" (401) | "validation" (400, 404) | "system" (injected),
@@ -160,10 +166,30 @@ async def label_create(request):
              'service_code': shipment.get('service_code') or 'ups_ground',
              'shipment_cost': {'currency': 'usd', 'amount': 9.5},
              'label_download': {'href': f'{fake.public}/labels/{label_id}.pdf'},
-             'created_at': now_iso()}
+             'created_at': now_iso(),
+             'voided': False,
+             'voided_at': None}
     fake.labels.append(label)
     log.info('label %s for %s', label_id, external_id)
     return web.json_response(label)
+
+
+async def label_void(request):
+    fake = request.app['fake']
+    label_id = request.match_info['id']
+    label = next((la for la in fake.labels if la['label_id'] == label_id), None)
+    if label is None:
+        return se_error(404, 'validation', 'not_found', f'Label {label_id} not found.')
+    if label['voided']:
+        return web.json_response({'approved': False,
+                                  'message': f'Label {label_id} has already been voided.',
+                                  'reason_code': 'label_already_voided'})
+    label.update(status='voided', voided=True, voided_at=now_iso())
+    log.info('label %s voided', label_id)
+    return web.json_response({'approved': True,
+                              'message': 'Request for refund submitted. '
+                                         'This label has been voided.',
+                              'voided_label_ids': [label_id]})
 
 
 # A one-page placeholder PDF naming the label (no xref table: PDF readers
@@ -244,6 +270,7 @@ def main():
     r = app.router
     r.add_post('/v2/labels', label_create)
     r.add_get('/v2/labels/external_shipment_id/{id}', label_by_external_id)
+    r.add_put('/v2/labels/{id}/void', label_void)
     r.add_get('/labels/{id}.pdf', label_pdf)
     r.add_get('/_fake/labels', labels_list)
     r.add_delete('/_fake/labels', labels_clear)

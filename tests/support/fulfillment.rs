@@ -38,6 +38,18 @@ pub fn carrier_fails(order_id: &str, status: u16, count: u32) {
     assert!(s < 300, "carrier fault: {v}");
 }
 
+/// The carrier books this order's next label, but answers only after
+/// `delay_ms` (the consumer gives up at CARRIER_TIMEOUT_MS, 3 s locally).
+pub fn carrier_answers_late(order_id: &str, delay_ms: u32) {
+    let (s, v) = fake_post(
+        &carrier_url(),
+        "/_fake/faults",
+        &json!({"path_prefix": "/v2/labels", "method": "POST", "delay_ms": delay_ms,
+                "count": 1, "contains": order_id}),
+    );
+    assert!(s < 300, "carrier fault: {v}");
+}
+
 /// Slack messages the alerts webhook received that mention `text`.
 pub fn slack_messages_with(text: &str) -> Vec<Value> {
     let (s, v) = fake_get(&notify_url(), "/_fake/slack");

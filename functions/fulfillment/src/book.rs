@@ -5,9 +5,15 @@
 //! idempotency key; statement 2 stores the label and ships the order. A
 //! message delivered twice finds the shipment (or the carrier answers the
 //! same label), so one shipment is ever booked.
+//!
+//! An order cancelled while its label was booked does not keep the label:
+//! statement 2 marks the shipment to be voided, the carrier voids it, and
+//! statement 3 records that. A void that fails is retried like a booking;
+//! one the carrier refuses is recorded on the order for a person, with an
+//! alert.
 
-use orders::fulfillment::{self, Facts, FailureRecorded, Outcome, Recorded, Step};
-use orders::shipping::{CarrierConfig, CarrierError, ShipEngine, ShippingProvider};
+use orders::fulfillment::{self, Facts, FailureRecorded, Outcome, Recorded, Step, Voided};
+use orders::shipping::{BookedShipment, CarrierConfig, CarrierError, ShipEngine, ShippingProvider};
 use platform::db::Db;
 use platform::outbound_fetch::FetchTransport;
 use platform::{secrets, Log};
@@ -35,17 +41,22 @@ pub async fn handle(message: &RawMessage, env: &Env) {
             return;
         }
     };
-    let request = match fulfillment::plan(&facts) {
+    let delivery = Delivery {
+        env,
+        db: &db,
+        log: &log,
+        message,
+        order_id: body.order_id,
+        attempts: facts.attempts,
+    };
+    let step = match fulfillment::plan(&facts) {
         Step::Done(why) => {
             log.info("fulfillment_skipped", json!({"order_id": body.order_id, "why": why}));
             message.ack();
             return;
         }
-        Step::Fail(why) => {
-            settle_failure(env, &db, &log, message, body.order_id, &why, facts.attempts).await;
-            return;
-        }
-        Step::Book(request) => request,
+        Step::Fail(why) => return delivery.failed(&why).await,
+        step => step,
     };
 
     let Some(config) = carrier_config(env) else {
@@ -63,47 +74,115 @@ pub async fn handle(message: &RawMessage, env: &Env) {
         config: &config,
         transport: &transport,
     };
-    match carrier.book(&request).await {
-        Ok(label) => {
-            match db
-                .write::<Outcome<Recorded>>(&fulfillment::record_shipment(body.order_id, &label))
-                .await
-            {
-                Ok(rows) => {
-                    let status = rows.first().map(|r| r.0.status.clone());
-                    if status.as_deref() != Some("shipped") {
-                        // Cancelled while the label was booked: a person voids it.
-                        log.error(
-                            "label_booked_for_unshippable_order",
-                            json!({"order_id": body.order_id, "status": status, "carrier": label.carrier}),
-                        );
-                    } else {
-                        log.info(
-                            "order_shipped",
-                            json!({"order_id": body.order_id, "carrier": label.carrier,
-                                   "attempts": facts.attempts}),
-                        );
-                    }
-                    message.ack();
-                }
-                Err(_) => {
-                    // The next delivery gets the same label back (idempotency key).
-                    log.warn("fulfillment_db_unavailable", fields);
-                    message.retry_with_options(&delay(env, facts.attempts));
-                }
+    match step {
+        Step::Book(request) => match carrier.book(&request).await {
+            Ok(label) => delivery.record(&carrier, &request.public_id, &label).await,
+            Err(e) => delivery.carrier_failed(e).await,
+        },
+        Step::VoidIfBooked { public_id } => match carrier.find(&public_id).await {
+            Ok(Some(label)) => delivery.record(&carrier, &public_id, &label).await,
+            Ok(None) => {
+                log.info("fulfillment_skipped", json!({"order_id": body.order_id, "why": "cancelled_no_label"}));
+                message.ack();
+            }
+            Err(e) => delivery.carrier_failed(e).await,
+        },
+        Step::Void { public_id, label_id } => delivery.void(&carrier, &public_id, &label_id).await,
+        Step::Done(_) | Step::Fail(_) => unreachable!("settled above"),
+    }
+}
+
+/// One delivery of an order's message, and how it settles.
+struct Delivery<'a> {
+    env: &'a Env,
+    db: &'a Db,
+    log: &'a Log,
+    message: &'a RawMessage,
+    order_id: i64,
+    attempts: u32,
+}
+
+impl Delivery<'_> {
+    /// Stores the label; ships the order, or voids the label of an order
+    /// cancelled meanwhile.
+    async fn record(&self, carrier: &impl ShippingProvider, public_id: &str, label: &BookedShipment) {
+        let recorded = self
+            .db
+            .write::<Outcome<Recorded>>(&fulfillment::record_shipment(self.order_id, label))
+            .await;
+        match recorded.map(|rows| rows.into_iter().next().map(|r| r.0.status)) {
+            Ok(Some(status)) if status == "shipped" => {
+                self.log.info(
+                    "order_shipped",
+                    json!({"order_id": self.order_id, "carrier": label.carrier, "attempts": self.attempts}),
+                );
+                self.message.ack();
+            }
+            Ok(status) => {
+                self.log.warn(
+                    "label_booked_for_unshippable_order",
+                    json!({"order_id": self.order_id, "status": status, "label_id": label.label_id}),
+                );
+                self.void(carrier, public_id, &label.label_id).await;
+            }
+            Err(_) => {
+                // The next delivery gets the same label back (idempotency key).
+                self.log.warn("fulfillment_db_unavailable", json!({"order_id": self.order_id}));
+                self.retry();
             }
         }
-        Err(CarrierError::Unavailable(detail)) => {
-            log.warn(
-                "carrier_unavailable",
-                json!({"order_id": body.order_id, "attempts": facts.attempts, "detail": detail}),
-            );
-            message.retry_with_options(&delay(env, facts.attempts));
+    }
+
+    async fn void(&self, carrier: &impl ShippingProvider, public_id: &str, label_id: &str) {
+        match carrier.void(public_id, label_id).await {
+            Ok(()) => {
+                let voided = self
+                    .db
+                    .write::<Outcome<Voided>>(&fulfillment::record_label_voided(self.order_id))
+                    .await;
+                if voided.is_ok() {
+                    self.log.info("label_voided", json!({"order_id": self.order_id, "label_id": label_id}));
+                    self.message.ack();
+                } else {
+                    // The next delivery voids again: the carrier answers "already voided".
+                    self.log.warn("fulfillment_db_unavailable", json!({"order_id": self.order_id}));
+                    self.retry();
+                }
+            }
+            Err(CarrierError::Rejected { status, message }) => {
+                let why = format!("the carrier refused to void the label ({status}): {message}");
+                self.failed(&why).await
+            }
+            Err(down) => self.carrier_failed(down).await,
         }
-        Err(refused @ CarrierError::Rejected { .. }) => {
-            let why = refused.detail();
-            settle_failure(env, &db, &log, message, body.order_id, &why, facts.attempts).await;
+    }
+
+    /// Down or slow: again later. Refused: a person must look.
+    async fn carrier_failed(&self, error: CarrierError) {
+        match error {
+            CarrierError::Unavailable(detail) => {
+                self.log.warn(
+                    "carrier_unavailable",
+                    json!({"order_id": self.order_id, "attempts": self.attempts, "detail": detail}),
+                );
+                self.retry();
+            }
+            refused @ CarrierError::Rejected { .. } => self.failed(&refused.detail()).await,
         }
+    }
+
+    /// A failure retrying cannot fix: recorded and acked, or retried if the
+    /// database could not record it.
+    async fn failed(&self, why: &str) {
+        if record_failure(self.env, self.db, self.log, self.order_id, why).await {
+            self.message.ack();
+        } else {
+            self.retry();
+        }
+    }
+
+    fn retry(&self) {
+        self.message.retry_with_options(&delay(self.env, self.attempts));
     }
 }
 
@@ -128,24 +207,6 @@ pub async fn record_failure(env: &Env, db: &Db, log: &Log, order_id: i64, why: &
             );
             false
         }
-    }
-}
-
-/// A failure retrying cannot fix: recorded and acked, or retried if the
-/// database could not record it.
-async fn settle_failure(
-    env: &Env,
-    db: &Db,
-    log: &Log,
-    message: &RawMessage,
-    order_id: i64,
-    why: &str,
-    attempts: u32,
-) {
-    if record_failure(env, db, log, order_id, why).await {
-        message.ack();
-    } else {
-        message.retry_with_options(&delay(env, attempts));
     }
 }
 

@@ -17,7 +17,7 @@ pub async fn handle(message: &RawMessage, env: &Env) {
         &db,
         &log,
         body.order_id,
-        "the carrier could not book the shipment after every retry",
+        "the carrier did not answer after every retry",
     )
     .await;
     if recorded {

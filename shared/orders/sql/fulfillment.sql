@@ -49,7 +49,8 @@ END $$;
 -- the delivery (worker 0.8.7 has no attempts(); the count sets the retry
 -- delay, and shows duplicates), and moves a startable order (the machine's sources of
 -- start_fulfillment, passed in) to fulfilling. Answers what the consumer
--- needs to decide: {found, status, public_id, attempts, ship_to, items, shipment}.
+-- needs to decide: {found, status, public_id, attempts, ship_to, items,
+-- shipment: null | {label_id, void_pending}}.
 CREATE OR REPLACE FUNCTION fulfillment_start(o_id bigint, startable text[]) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -81,13 +82,16 @@ BEGIN
         'found', true, 'status', o.status, 'public_id', o.public_id,
         'attempts', o.fulfillment_attempts, 'ship_to', o.shipping_address, 'items', items,
         'shipment', CASE WHEN s.id IS NULL THEN NULL
-                         ELSE jsonb_build_object('carrier', s.carrier, 'tracking_number', s.tracking_number) END);
+                         ELSE jsonb_build_object(
+                             'label_id', s.label_id,
+                             'void_pending', s.void_requested_at IS NOT NULL AND s.voided_at IS NULL) END);
 END $$;
 
 -- record_shipment: the carrier booked the label. One shipment per order
 -- (unique order_id); a fulfilling order becomes shipped. An order cancelled
--- while the label was booked keeps its status: the answer says so, and staff
--- void the label (the consumer logs it as an error).
+-- while the label was booked keeps its status, and its shipment is marked to
+-- be voided: the answer says so, and the consumer voids the label
+-- (record_label_voided).
 CREATE OR REPLACE FUNCTION record_shipment(o_id bigint, p jsonb) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -95,9 +99,10 @@ DECLARE
     inserted boolean;
 BEGIN
     SELECT * INTO o FROM orders WHERE id = o_id FOR UPDATE;
-    INSERT INTO shipments (order_id, carrier, service, tracking_number, label_id, label_url)
+    INSERT INTO shipments (order_id, carrier, service, tracking_number, label_id, label_url,
+                           void_requested_at)
     VALUES (o_id, p->>'carrier', p->>'service', p->>'tracking_number', p->>'label_id',
-            p->>'label_url')
+            p->>'label_url', CASE WHEN o.status = 'fulfilling' THEN NULL ELSE now() END)
     ON CONFLICT (order_id) DO NOTHING;
     inserted := FOUND;
     IF o.status = 'fulfilling' THEN
@@ -110,20 +115,41 @@ BEGIN
     RETURN jsonb_build_object('recorded', inserted, 'status', o.status);
 END $$;
 
+-- record_label_voided: the carrier voided the label of an order that will
+-- not ship. Answers {voided: whether this call recorded it}.
+CREATE OR REPLACE FUNCTION record_label_voided(o_id bigint) RETURNS jsonb
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE shipments SET voided_at = now()
+     WHERE order_id = o_id AND void_requested_at IS NOT NULL AND voided_at IS NULL;
+    RETURN jsonb_build_object('voided', FOUND);
+END $$;
+
 -- record_fulfillment_failure: the message is dead (the carrier kept failing,
 -- or refused it). Records the failure on the order and queues one alert
--- (the first time only: a redelivered dead letter changes nothing).
+-- (the first time only: a redelivered dead letter changes nothing). The
+-- failure may be the void of a cancelled order's label: the error says a
+-- person must void it.
 -- Answers {recorded, outbox: [messages to send after the commit]}.
 CREATE OR REPLACE FUNCTION record_fulfillment_failure(o_id bigint, err text) RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
     o      orders%ROWTYPE;
+    s      shipments%ROWTYPE;
     outbox jsonb := '[]';
 BEGIN
     SELECT * INTO o FROM orders WHERE id = o_id FOR UPDATE;
-    IF NOT FOUND OR o.fulfillment_failed_at IS NOT NULL
-       OR EXISTS (SELECT 1 FROM shipments WHERE order_id = o_id) THEN
+    IF NOT FOUND OR o.fulfillment_failed_at IS NOT NULL THEN
         RETURN jsonb_build_object('recorded', false, 'outbox', outbox);
+    END IF;
+    SELECT * INTO s FROM shipments WHERE order_id = o_id;
+    IF s.id IS NOT NULL THEN
+        IF s.void_requested_at IS NULL OR s.voided_at IS NOT NULL THEN
+            -- Shipped, or its label is voided: nothing failed.
+            RETURN jsonb_build_object('recorded', false, 'outbox', outbox);
+        END IF;
+        err := format('%s; label %s of this %s order must be voided at the carrier by hand',
+                      err, s.label_id, o.status);
     END IF;
     UPDATE orders SET fulfillment_error = left(err, 500), fulfillment_failed_at = now(),
                       updated_at = now()

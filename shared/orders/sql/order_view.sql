@@ -86,7 +86,9 @@ LANGUAGE sql STABLE AS $$
                               'service', s.service,
                               'tracking_number', s.tracking_number,
                               'booked_at', order_time_text(s.booked_at),
-                              'delivered_at', order_time_text(s.delivered_at)) ORDER BY s.id)
+                              'delivered_at', order_time_text(s.delivered_at),
+                              -- A label booked for an order cancelled meanwhile.
+                              'voided_at', order_time_text(s.voided_at)) ORDER BY s.id)
                      FROM shipments s
                     WHERE s.order_id = o.id), '[]'::jsonb),
                -- Oldest first; events of one transaction share `at`, the id

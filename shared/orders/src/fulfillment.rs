@@ -6,6 +6,11 @@
 //! handled: a shipment exists (ack), the order is not to be shipped (ack),
 //! or it is `fulfilling` and needs a label (book it, with the order's
 //! idempotency key at the carrier).
+//!
+//! An order cancelled while its label was being booked must not keep a paid
+//! label: the label is voided at the carrier, whichever delivery learns of it
+//! (the one that booked it, or a retry that finds a label booked by a try
+//! whose answer was lost).
 
 use platform::{ApiError, FromRow, Row, Statement};
 use serde::Deserialize;
@@ -31,7 +36,15 @@ pub struct Facts {
     #[serde(default)]
     pub items: u32,
     #[serde(default)]
-    pub shipment: Option<serde_json::Value>,
+    pub shipment: Option<ShipmentFacts>,
+}
+
+/// The order's shipment, as far as the consumer cares.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ShipmentFacts {
+    pub label_id: String,
+    /// Booked for an order that will not ship, and not voided yet.
+    pub void_pending: bool,
 }
 
 /// What the consumer does with the message.
@@ -39,6 +52,12 @@ pub struct Facts {
 pub enum Step {
     /// Ask the carrier for a label.
     Book(ShipmentRequest),
+    /// The order will not ship, but has a label: void it.
+    Void { public_id: String, label_id: String },
+    /// The order was cancelled after an earlier delivery asked for its
+    /// label; that try may have booked one and lost the answer. Look it up
+    /// (by the order's public id) and void it if it exists.
+    VoidIfBooked { public_id: String },
     /// Nothing to do (already shipped, or not an order to ship): ack.
     Done(&'static str),
     /// It can never succeed: record the failure now, alert, ack.
@@ -49,17 +68,29 @@ pub fn plan(facts: &Facts) -> Step {
     if !facts.found {
         return Step::Done("unknown_order");
     }
-    if facts.shipment.is_some() {
-        return Step::Done("already_shipped");
+    let Some(public_id) = facts.public_id.clone() else {
+        return Step::Fail("the order has no public id".into());
+    };
+    match &facts.shipment {
+        Some(s) if s.void_pending => {
+            return Step::Void {
+                public_id,
+                label_id: s.label_id.clone(),
+            }
+        }
+        Some(_) => return Step::Done("already_shipped"),
+        None => {}
     }
     let status = facts.status.as_deref().and_then(OrderStatus::parse);
+    // Not the first delivery: the last one may have booked the label.
+    let may_be_booked = facts.attempts > 1;
+    if status == Some(OrderStatus::Cancelled) && may_be_booked {
+        return Step::VoidIfBooked { public_id };
+    }
     if status != Some(OrderStatus::Fulfilling) {
         // Cancelled, refunded, or not paid: there is nothing to ship.
         return Step::Done("not_fulfillable");
     }
-    let Some(public_id) = facts.public_id.clone() else {
-        return Step::Fail("the order has no public id".into());
-    };
     let ship_to = facts
         .ship_to
         .clone()
@@ -69,8 +100,7 @@ pub fn plan(facts: &Facts) -> Step {
             public_id,
             ship_to,
             items: facts.items,
-            // Not the first delivery: the last one may have booked the label.
-            may_be_booked: facts.attempts > 1,
+            may_be_booked,
         }),
         None => Step::Fail("the order has no usable shipping address".into()),
     }
@@ -135,6 +165,21 @@ pub fn record_shipment(order_id: i64, shipment: &BookedShipment) -> Statement {
         "SELECT record_shipment({o}::bigint, {p}::jsonb)::text AS outcome"
     ));
     s
+}
+
+/// The carrier voided the label of an order that will not ship.
+/// One row: `Outcome<Voided>`.
+pub fn record_label_voided(order_id: i64) -> Statement {
+    let mut s = Statement::new();
+    let o = s.bind(order_id.to_string());
+    s.push_sql(&format!("SELECT record_label_voided({o}::bigint)::text AS outcome"));
+    s
+}
+
+/// `record_label_voided`'s answer.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Voided {
+    pub voided: bool,
 }
 
 /// The message is dead: record why on the order, queue one alert.

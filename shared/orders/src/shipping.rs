@@ -11,6 +11,11 @@
 //! id is taken looks it up too: one label per order, whatever was lost. The
 //! `shipments` table's unique `order_id` is the last line of defence. The
 //! `Idempotency-Key` header is sent as well, for carriers that honour one.
+//!
+//! Voiding (`PUT /v2/labels/{label_id}/void`): a label booked for an order
+//! cancelled meanwhile is voided, and the carrier refunds it. The answer is
+//! 200 with `approved` true or false; a label voided already (a retried
+//! void) counts as voided.
 
 use async_trait::async_trait;
 use platform::outbound::{HttpCall, HttpMethod, HttpReply, Transport, TransportError};
@@ -71,6 +76,10 @@ impl CarrierError {
 #[async_trait(?Send)]
 pub trait ShippingProvider {
     async fn book(&self, request: &ShipmentRequest) -> Result<BookedShipment, CarrierError>;
+    /// The label booked for this order (its public id), if any.
+    async fn find(&self, public_id: &str) -> Result<Option<BookedShipment>, CarrierError>;
+    /// Voids a label (the carrier refunds it).
+    async fn void(&self, public_id: &str, label_id: &str) -> Result<(), CarrierError>;
 }
 
 /// Where we ship from and how (config).
@@ -98,6 +107,24 @@ impl<T: Transport> ShipEngine<'_, T> {
                 public_id
             ),
             headers: vec![("API-Key".into(), self.config.api_key.clone())],
+            body: None,
+        }
+    }
+
+    /// Voids the label. The Idempotency-Key names the order, as the
+    /// booking's does (a carrier that honours keys sees one void).
+    pub fn void_call(&self, public_id: &str, label_id: &str) -> HttpCall {
+        HttpCall {
+            method: HttpMethod::Put,
+            url: format!(
+                "{}/v2/labels/{}/void",
+                self.config.api_base.trim_end_matches('/'),
+                label_id
+            ),
+            headers: vec![
+                ("API-Key".into(), self.config.api_key.clone()),
+                ("Idempotency-Key".into(), format!("order-{public_id}-void")),
+            ],
             body: None,
         }
     }
@@ -157,6 +184,62 @@ struct ErrorItem {
     message: String,
 }
 
+/// The void's answer: `{"approved", "message", "reason_code"}`.
+#[derive(Deserialize)]
+struct VoidReply {
+    approved: bool,
+    #[serde(default)]
+    message: String,
+    #[serde(default)]
+    reason_code: Option<String>,
+}
+
+/// The void's answer read: voided (now or before), or an error.
+pub fn read_void(reply: Result<HttpReply, TransportError>) -> Result<(), CarrierError> {
+    let reply = reply.map_err(unavailable)?;
+    match reply.status {
+        200..=299 => {
+            let answer: VoidReply = serde_json::from_str(&reply.body)
+                .map_err(|e| CarrierError::Unavailable(format!("unreadable void answer: {e}")))?;
+            if answer.approved || answer.reason_code.as_deref() == Some("label_already_voided") {
+                Ok(())
+            } else {
+                Err(CarrierError::Rejected {
+                    status: reply.status,
+                    message: format!(
+                        "void not approved ({}): {}",
+                        answer.reason_code.as_deref().unwrap_or("unspecified"),
+                        answer.message
+                    ),
+                })
+            }
+        }
+        _ => read_error(reply),
+    }
+}
+
+fn unavailable(e: TransportError) -> CarrierError {
+    CarrierError::Unavailable(match e {
+        TransportError::Network(d) => d,
+        TransportError::Timeout => "timed out".into(),
+    })
+}
+
+/// A reply that is not a success: try again (429, 5xx) or refused (4xx).
+fn read_error<T>(reply: HttpReply) -> Result<T, CarrierError> {
+    match reply.status {
+        429 | 500..=599 => Err(CarrierError::Unavailable(format!("HTTP {}", reply.status))),
+        status => Err(CarrierError::Rejected {
+            status,
+            message: serde_json::from_str::<ErrorReply>(&reply.body)
+                .ok()
+                .and_then(|e| e.errors.into_iter().next())
+                .map(|e| e.message)
+                .unwrap_or_else(|| format!("HTTP {status}")),
+        }),
+    }
+}
+
 /// The lookup's answer: the label, none (404), or an error.
 pub fn read_lookup(
     reply: Result<HttpReply, TransportError>,
@@ -169,12 +252,7 @@ pub fn read_lookup(
 
 /// The carrier's answer, read.
 pub fn read_reply(reply: Result<HttpReply, TransportError>) -> Result<BookedShipment, CarrierError> {
-    let reply = reply.map_err(|e| {
-        CarrierError::Unavailable(match e {
-            TransportError::Network(d) => d,
-            TransportError::Timeout => "timed out".into(),
-        })
-    })?;
+    let reply = reply.map_err(unavailable)?;
     match reply.status {
         200..=299 => {
             let label: LabelReply = serde_json::from_str(&reply.body).map_err(|e| {
@@ -190,24 +268,15 @@ pub fn read_reply(reply: Result<HttpReply, TransportError>) -> Result<BookedShip
                 label_url: label.label_download.and_then(|d| d.href),
             })
         }
-        429 | 500..=599 => Err(CarrierError::Unavailable(format!("HTTP {}", reply.status))),
-        status => Err(CarrierError::Rejected {
-            status,
-            message: serde_json::from_str::<ErrorReply>(&reply.body)
-                .ok()
-                .and_then(|e| e.errors.into_iter().next())
-                .map(|e| e.message)
-                .unwrap_or_else(|| format!("HTTP {status}")),
-        }),
+        _ => read_error(reply),
     }
 }
 
 #[async_trait(?Send)]
 impl<T: Transport> ShippingProvider for ShipEngine<'_, T> {
     async fn book(&self, request: &ShipmentRequest) -> Result<BookedShipment, CarrierError> {
-        let lookup = async || read_lookup(self.transport.send(&self.lookup_call(&request.public_id)).await);
         if request.may_be_booked {
-            if let Some(label) = lookup().await? {
+            if let Some(label) = self.find(&request.public_id).await? {
                 return Ok(label);
             }
         }
@@ -215,10 +284,18 @@ impl<T: Transport> ShippingProvider for ShipEngine<'_, T> {
             // Refused: perhaps because this order's label exists (the id is
             // unique per account), booked by a delivery running alongside.
             Err(refused @ CarrierError::Rejected { status: 400 | 409, .. }) => {
-                lookup().await?.ok_or(refused)
+                self.find(&request.public_id).await?.ok_or(refused)
             }
             other => other,
         }
+    }
+
+    async fn find(&self, public_id: &str) -> Result<Option<BookedShipment>, CarrierError> {
+        read_lookup(self.transport.send(&self.lookup_call(public_id)).await)
+    }
+
+    async fn void(&self, public_id: &str, label_id: &str) -> Result<(), CarrierError> {
+        read_void(self.transport.send(&self.void_call(public_id, label_id)).await)
     }
 }
 

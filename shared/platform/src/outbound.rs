@@ -10,6 +10,7 @@ use async_trait::async_trait;
 pub enum HttpMethod {
     Get,
     Post,
+    Put,
 }
 
 /// One outbound request, complete: a retry sends exactly this again

@@ -66,6 +66,7 @@ fn build_request(call: &HttpCall) -> Result<Request, TransportError> {
     init.with_method(match call.method {
         HttpMethod::Get => Method::Get,
         HttpMethod::Post => Method::Post,
+        HttpMethod::Put => Method::Put,
     })
     .with_headers(headers)
     // The providers' APIs do not redirect; following one would send the

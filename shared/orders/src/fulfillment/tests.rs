@@ -28,8 +28,38 @@ fn a_fulfilling_order_without_a_shipment_is_booked() {
 fn a_redelivered_message_for_a_shipped_order_books_nothing() {
     let f = facts(json!({"found": true, "status": "shipped", "public_id": "ord_x",
                          "attempts": 2, "ship_to": address(), "items": 1,
-                         "shipment": {"carrier": "ups", "tracking_number": "1Z"}}));
+                         "shipment": {"label_id": "se-1", "void_pending": false}}));
     assert_eq!(plan(&f), Step::Done("already_shipped"));
+}
+
+#[test]
+fn a_label_booked_for_an_order_cancelled_meanwhile_is_voided_until_it_is() {
+    let pending = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
+                               "attempts": 2, "ship_to": address(), "items": 1,
+                               "shipment": {"label_id": "se-7", "void_pending": true}}));
+    assert_eq!(
+        plan(&pending),
+        Step::Void {
+            public_id: "ord_x".into(),
+            label_id: "se-7".into()
+        }
+    );
+    // Voided already: a redelivery does nothing.
+    let voided = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
+                              "attempts": 3, "ship_to": address(), "items": 1,
+                              "shipment": {"label_id": "se-7", "void_pending": false}}));
+    assert_eq!(plan(&voided), Step::Done("already_shipped"));
+}
+
+#[test]
+fn a_cancelled_order_an_earlier_delivery_tried_to_book_is_looked_up_to_void() {
+    let retried = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
+                               "attempts": 2, "ship_to": address(), "items": 1, "shipment": null}));
+    assert_eq!(plan(&retried), Step::VoidIfBooked { public_id: "ord_x".into() });
+    // The first delivery: no try can have booked a label.
+    let first = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
+                             "attempts": 1, "ship_to": address(), "items": 1, "shipment": null}));
+    assert_eq!(plan(&first), Step::Done("not_fulfillable"));
 }
 
 #[test]

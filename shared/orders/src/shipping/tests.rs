@@ -179,3 +179,64 @@ fn a_booking_refused_because_the_id_is_taken_uses_the_label_that_took_it() {
     let (out, _) = book(vec![reply(400, taken), reply(404, "{}")]);
     assert!(matches!(out, Err(CarrierError::Rejected { status: 400, .. })));
 }
+
+fn void(replies: Vec<Result<HttpReply, TransportError>>) -> (Result<(), CarrierError>, Vec<HttpCall>) {
+    let t = Scripted {
+        replies: RefCell::new(replies),
+        sent: RefCell::new(vec![]),
+    };
+    let cfg = config();
+    let out = futures_executor::block_on(
+        ShipEngine {
+            config: &cfg,
+            transport: &t,
+        }
+        .void("ord_abc", "se-7"),
+    );
+    (out, t.sent.into_inner())
+}
+
+#[test]
+fn a_void_puts_to_the_labels_void_route_and_approved_means_voided() {
+    let (out, sent) = void(vec![reply(
+        200,
+        r#"{"approved": true, "message": "Request for refund submitted. This label has been voided."}"#,
+    )]);
+    assert_eq!(out, Ok(()));
+    assert_eq!(sent[0].method, HttpMethod::Put);
+    assert_eq!(sent[0].url, "http://carrier.test/v2/labels/se-7/void");
+    assert_eq!(sent[0].header("api-key"), Some("key_1"));
+    assert_eq!(sent[0].header("idempotency-key"), Some("order-ord_abc-void"));
+    // A label voided by an earlier try is voided.
+    let (out, _) = void(vec![reply(
+        200,
+        r#"{"approved": false, "message": "already voided", "reason_code": "label_already_voided"}"#,
+    )]);
+    assert_eq!(out, Ok(()));
+}
+
+#[test]
+fn a_void_not_approved_is_a_refusal_and_outages_are_worth_retrying() {
+    let (out, _) = void(vec![reply(
+        200,
+        r#"{"approved": false, "message": "The label was scanned.", "reason_code": "label_already_used"}"#,
+    )]);
+    match out {
+        Err(CarrierError::Rejected { status: 200, message }) => {
+            assert!(message.contains("label_already_used") && message.contains("scanned"), "{message}")
+        }
+        other => panic!("{other:?}"),
+    }
+    let (out, _) = void(vec![reply(404, r#"{"errors": [{"message": "Label se-7 not found."}]}"#)]);
+    assert_eq!(
+        out,
+        Err(CarrierError::Rejected {
+            status: 404,
+            message: "Label se-7 not found.".into()
+        })
+    );
+    for r in [reply(503, ""), reply(429, ""), Err(TransportError::Timeout), reply(200, "<html>")] {
+        let (out, _) = void(vec![r]);
+        assert!(matches!(out, Err(CarrierError::Unavailable(_))), "{out:?}");
+    }
+}
