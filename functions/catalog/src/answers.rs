@@ -11,11 +11,6 @@ use worker::{Request, Response};
 /// catalog version, so an invalidation reaches it without waiting for this.
 const CACHE_CONTROL: &str = "public, max-age=60";
 
-pub fn query_pairs(req: &Request) -> Result<Vec<(String, String)>> {
-    let url = req.url()?;
-    Ok(url.query_pairs().into_owned().collect())
-}
-
 pub async fn stores(db: &Db) -> Result<String> {
     one(db.read::<String>(&catalog::stores()).await?)
 }

@@ -15,7 +15,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> worker::Result<Response
 
 async fn route(call: &mut Call) -> Result<Response> {
     let path = call.req.path();
-    let pairs = answers::query_pairs(&call.req)?;
+    let pairs = platform::http::query_pairs(&call.req.inner().url());
     let body = match (call.method(), segments(&path).as_slice()) {
         (Method::Get | Method::Head, ["catalog", "stores"]) => answers::stores(&call.db).await?,
         (Method::Get | Method::Head, ["catalog", "categories"]) => {
