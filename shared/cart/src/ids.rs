@@ -26,26 +26,15 @@ impl CartId {
     }
 }
 
-fn is_sku(s: &str) -> bool {
-    let b = s.as_bytes();
-    (3..=64).contains(&b.len())
-        && (b[0].is_ascii_uppercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
-}
-
 fn invalid_sku() -> ApiError {
-    ApiError::bad_request(
-        "invalid_sku",
-        "sku must be 3-64 capital letters, digits or dashes, e.g. P000123-2",
-    )
+    ApiError::bad_request("invalid_sku", platform::ids::SKU_RULE)
 }
 
 platform::string_id! {
     /// A stock-keeping unit as the catalog spells it (`P000123-2`): capitals,
     /// digits and dashes, 3 to 64 long, the same rule as the `variants.sku`
     /// CHECK.
-    pub struct Sku, valid: is_sku, error: invalid_sku
+    pub struct Sku, valid: platform::ids::is_sku, error: invalid_sku
 }
 
 /// An order as checkout names it: a number today, an opaque string

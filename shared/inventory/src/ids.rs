@@ -1,34 +1,22 @@
 //! The names an adjustment uses, each a validated newtype: holding one
 //! proves the text passed its rule, so the SQL never sees anything else.
 //!
-//! `Sku` repeats `cart::Sku`'s rule (the `variants.sku` CHECK) rather than
-//! depending on the cart crate: that would bring the regions and their
-//! compiled-in time zones into the alerts worker, and the cart's `Sku`
-//! answers 400 where a field of this body answers 422.
+//! `Sku` follows `platform::ids::is_sku`, as `cart::Sku` does, but answers
+//! 422 (a field of this body) where the cart's answers 400. Depending on the
+//! cart crate instead would bring the regions and their compiled-in time
+//! zones into the alerts worker.
 
 use platform::ApiError;
 
 use crate::unprocessable;
 
-/// The `variants.sku` CHECK: `^[A-Z0-9][A-Z0-9-]+$`, 3 to 64 long.
-fn is_sku(s: &str) -> bool {
-    let b = s.as_bytes();
-    (3..=64).contains(&b.len())
-        && (b[0].is_ascii_uppercase() || b[0].is_ascii_digit())
-        && b.iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
-}
-
 fn invalid_sku() -> ApiError {
-    unprocessable(
-        "invalid_sku",
-        "sku must be 3-64 capital letters, digits or dashes, e.g. P000123-2",
-    )
+    unprocessable("invalid_sku", platform::ids::SKU_RULE)
 }
 
 platform::string_id! {
     /// A stock-keeping unit as the catalog spells it (`P000123-2`).
-    pub struct Sku, valid: is_sku, error: invalid_sku
+    pub struct Sku, valid: platform::ids::is_sku, error: invalid_sku
 }
 
 pub const MAX_WAREHOUSE_CODE_CHARS: usize = 64;

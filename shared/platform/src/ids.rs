@@ -68,6 +68,21 @@ macro_rules! string_id {
     };
 }
 
+/// A stock-keeping unit as the catalog spells it (`P000123-2`): the
+/// `variants.sku` CHECK, `^[A-Z0-9][A-Z0-9-]+$`, 3 to 64 long. The one rule
+/// for every crate that names a variant; each declares its own `Sku` with the
+/// status its body answers (the cart's 400, a stock adjustment's 422).
+pub fn is_sku(s: &str) -> bool {
+    let b = s.as_bytes();
+    (3..=64).contains(&b.len())
+        && (b[0].is_ascii_uppercase() || b[0].is_ascii_digit())
+        && b.iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || *c == b'-')
+}
+
+/// What `is_sku` asks, for the error message.
+pub const SKU_RULE: &str = "sku must be 3-64 capital letters, digits or dashes, e.g. P000123-2";
+
 fn is_idempotency_key(s: &str) -> bool {
     (1..=255).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
 }
