@@ -4,16 +4,18 @@
 //!
 //! One statement on the primary reads who to mail (a live, verified
 //! account: its email and name) and the product's name, and records the
-//! notice in `alerts` once per message (`back_in_stock:<outbox_id>`, ON
-//! CONFLICT DO NOTHING), answering whether it was sent already: the same
-//! deduplication as staff alerts (orders::alerts::record), and the same mark
-//! once sent (orders::alerts::mark_posted). The recorded message names the
+//! notice in `alerts` once per message (`back_in_stock:<outbox_id>`) and
+//! claims it (`alert_claim`, `platform::send_claim`): the same deduplication
+//! as staff alerts (orders::alerts::claim), and the same mark once sent
+//! (orders::alerts::mark_posted). The recorded message names the
 //! customer's id, never the email; nothing here logs the email either.
 //!
 //! No such customer (erased, unverified, unknown): acked and dropped. The
 //! email provider down: retried, as the cart recovery mail is.
 
+use crate::consume::{failed_send, unless_claimed, Settle};
 use orders::alerts::{self, Posted};
+use platform::send_claim::{SendClaim, LEASE_SECS};
 use platform::db::Db;
 use platform::email::{self, Email, EmailError};
 use platform::outbound::Transport;
@@ -28,8 +30,8 @@ struct Notice {
     name: Option<String>,
     /// `None` when the SKU's product is gone: the mail names the SKU.
     product: Option<String>,
-    /// Sent already (a redelivered message).
-    posted: bool,
+    /// Whether this delivery sends it.
+    claim: SendClaim,
 }
 
 impl FromRow for Notice {
@@ -38,7 +40,7 @@ impl FromRow for Notice {
             email: row.get("email")?,
             name: row.get_opt("full_name")?,
             product: row.get_opt("product_name")?,
-            posted: row.flag("posted")?,
+            claim: SendClaim::from_row(row)?,
         })
     }
 }
@@ -49,7 +51,8 @@ fn dedupe_key(outbox_id: i64) -> String {
 }
 
 /// Reads the customer (only a live, verified one) and the product, and
-/// records the notice once; one row, or none when there is no one to mail.
+/// records and claims the notice; one row, or none when there is no one to
+/// mail.
 fn claim(outbox_id: i64, customer_id: i64, sku: &str) -> Statement {
     let mut s = Statement::new();
     let customer = s.bind(customer_id.to_string());
@@ -58,6 +61,7 @@ fn claim(outbox_id: i64, customer_id: i64, sku: &str) -> Statement {
     let text = s.bind(format!(
         "SKU {sku} back in stock for customer {customer_id}"
     ));
+    let lease = s.bind(LEASE_SECS.to_string());
     s.push_sql(&format!(
         "WITH who AS (\
              SELECT c.email, c.full_name, \
@@ -65,14 +69,9 @@ fn claim(outbox_id: i64, customer_id: i64, sku: &str) -> Statement {
                       WHERE v.sku = {sku_param}) AS product_name \
                FROM customers c \
               WHERE c.id = {customer}::bigint AND c.deleted_at IS NULL \
-                AND c.email_verified_at IS NOT NULL AND c.email IS NOT NULL), \
-         new AS (\
-             INSERT INTO alerts (dedupe_key, kind, order_id, message) \
-             SELECT {key}, 'back_in_stock', NULL, {text} FROM who \
-             ON CONFLICT (dedupe_key) DO NOTHING RETURNING posted_at) \
+                AND c.email_verified_at IS NOT NULL AND c.email IS NOT NULL) \
          SELECT who.email, who.full_name, who.product_name, \
-                coalesce((SELECT posted_at IS NOT NULL FROM new), \
-                         (SELECT posted_at IS NOT NULL FROM alerts WHERE dedupe_key = {key}))::text AS posted \
+                alert_claim({key}, 'back_in_stock', NULL, {text}, {lease}::int) AS claim \
            FROM who"
     ));
     s
@@ -121,15 +120,13 @@ fn query_value(s: &str) -> String {
         .collect()
 }
 
-/// The consumer's side: `Ok` = done (ack), `Err` = try again later.
-pub async fn send_email(
-    env: &Env,
-    log: &Log,
-    outbox_id: i64,
-    customer_id: i64,
-    sku: &str,
-) -> Result<(), ()> {
+/// The consumer's side.
+pub async fn send_email(env: &Env, log: &Log, outbox_id: i64, customer_id: i64, sku: &str) -> Settle {
     let fields = json!({"alert": dedupe_key(outbox_id), "customer": customer_id, "sku": sku});
+    let Some(config) = platform::email::EmailConfig::from_env(env) else {
+        log.error("back_in_stock_not_configured", fields);
+        return Settle::Retry;
+    };
     let db = Db::new(env, log.clone());
     let notice: Option<Notice> = match db.write(&claim(outbox_id, customer_id, sku)).await {
         Ok(rows) => rows.into_iter().next(),
@@ -138,22 +135,17 @@ pub async fn send_email(
                 "back_in_stock_not_recorded",
                 json!({"alert": dedupe_key(outbox_id), "detail": e.internal_detail}),
             );
-            return Err(());
+            return Settle::Retry;
         }
     };
     let Some(notice) = notice else {
         // Erased, not verified, or unknown: no one to tell.
         log.info("back_in_stock_no_customer", fields);
-        return Ok(());
+        return Settle::Ack;
     };
-    if notice.posted {
-        log.info("back_in_stock_already_sent", fields);
-        return Ok(());
+    if let Some(done) = unless_claimed(notice.claim, log, &fields) {
+        return done;
     }
-    let Some(config) = platform::email::EmailConfig::from_env(env) else {
-        log.error("back_in_stock_not_configured", fields);
-        return Err(());
-    };
     let origin = env
         .var("SHOP_ORIGIN")
         .map(|v| v.to_string())
@@ -186,14 +178,14 @@ pub async fn send_email(
                 );
             }
             log.info("back_in_stock_emailed", fields);
-            Ok(())
+            Settle::Ack
         }
         Err(EmailError::Unavailable(detail)) => {
             log.warn(
                 "back_in_stock_email_unavailable",
                 json!({"alert": dedupe_key(outbox_id), "detail": detail}),
             );
-            Err(())
+            failed_send(&db, log, &alerts::release(&dedupe_key(outbox_id))).await
         }
         Err(EmailError::Rejected(status)) => {
             // Retrying would be refused again: logged for a person.
@@ -201,7 +193,7 @@ pub async fn send_email(
                 "back_in_stock_email_rejected",
                 json!({"alert": dedupe_key(outbox_id), "status": status}),
             );
-            Ok(())
+            Settle::Ack
         }
     }
 }
@@ -221,12 +213,13 @@ mod tests {
                 Some("TEE-S'; DROP TABLE alerts; --".to_string()),
                 Some("back_in_stock:40".to_string()),
                 Some("SKU TEE-S'; DROP TABLE alerts; -- back in stock for customer 12".to_string()),
+                Some(LEASE_SECS.to_string()),
             ]
         );
         assert!(
             s.sql.contains("deleted_at IS NULL") && s.sql.contains("email_verified_at IS NOT NULL")
         );
-        assert!(s.sql.contains("ON CONFLICT (dedupe_key) DO NOTHING"));
+        assert!(s.sql.contains("alert_claim("));
     }
 
     #[test]

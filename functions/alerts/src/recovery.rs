@@ -10,8 +10,10 @@
 //!
 //! The consumer (`send_email`): the recovery email with a signed restore
 //! link (`cart::recovery`, CART_RESTORE_SECRET), through the email provider;
-//! a redelivered message for a cart already mailed sends nothing.
+//! a redelivered message for a cart already mailed sends nothing, and one
+//! delivered while another mails the cart waits (`platform::send_claim`).
 
+use crate::consume::{failed_send, unless_claimed, Settle};
 use cart::queries::{self, CartRecoveryClosed, CartRecoveryEmailed, DueCartRecovery, RecoveryContact};
 use cart::recovery::{recovery_email, restore_token};
 use cart::CartId;
@@ -115,24 +117,27 @@ impl platform::FromRow for ClaimedOutbox {
     }
 }
 
-/// The consumer's side: `Ok` = done (ack), `Err` = try again later.
-pub async fn send_email(env: &Env, log: &Log, cart_id: &str) -> Result<(), ()> {
+/// The consumer's side.
+pub async fn send_email(env: &Env, log: &Log, cart_id: &str) -> Settle {
     let Ok(cart_id) = CartId::parse(cart_id) else {
         log.error("cart_recovery_bad_id", json!({}));
-        return Ok(());
-    };
-    let db = Db::new(env, log.clone());
-    let contact: Option<RecoveryContact> = match db.read_primary(&queries::recovery_contact(&cart_id)).await {
-        Ok(rows) => rows.into_iter().next(),
-        Err(_) => return Err(()),
-    };
-    let Some(contact) = contact.filter(|c| !c.emailed) else {
-        return Ok(()); // mailed already, or no such cart
+        return Settle::Ack;
     };
     let (Some(key), Some(config)) = (secrets::get(env, secrets::CART_RESTORE), EmailConfig::from_env(env)) else {
         log.error("cart_recovery_not_configured", json!({}));
-        return Err(());
+        return Settle::Retry;
     };
+    let db = Db::new(env, log.clone());
+    let contact: Option<RecoveryContact> = match db.write(&queries::claim_recovery_email(&cart_id)).await {
+        Ok(rows) => rows.into_iter().next(),
+        Err(_) => return Settle::Retry,
+    };
+    let Some(contact) = contact else {
+        return Settle::Ack; // no such cart
+    };
+    if let Some(done) = unless_claimed(contact.claim, log, &json!({"notice": "cart_recovery"})) {
+        return done;
+    }
     let ttl = var(env, "CART_RESTORE_TTL_SECS").unwrap_or(DEFAULT_RESTORE_TTL_SECS);
     let expires = (Date::now().as_millis() / 1000) as i64 + ttl;
     let origin = env.var("SHOP_ORIGIN").map(|v| v.to_string()).unwrap_or_default();
@@ -157,16 +162,17 @@ pub async fn send_email(env: &Env, log: &Log, cart_id: &str) -> Result<(), ()> {
                 log.warn("cart_recovery_mark_failed", json!({}));
             }
             log.info("cart_recovery_emailed", json!({}));
-            Ok(())
+            Settle::Ack
         }
         Err(EmailError::Unavailable(detail)) => {
             log.warn("cart_recovery_email_unavailable", json!({"detail": detail}));
-            Err(())
+            failed_send(&db, log, &queries::release_recovery_email(&cart_id)).await
         }
         Err(EmailError::Rejected(status)) => {
-            // Retrying would be refused again: logged for a person.
+            // Retrying would be refused again: logged for a person. The
+            // claim lapses with its lease; a redelivery would try once more.
             log.error("cart_recovery_email_rejected", json!({"status": status}));
-            Ok(())
+            Settle::Ack
         }
     }
 }

@@ -50,25 +50,58 @@ BEGIN
         jsonb_build_object('kind', 'abandoned_cart', 'cart_id', claimed)));
 END $$;
 
--- Whom to mail, for the alerts consumer: the email, the store's name, and
--- whether it was mailed already (a redelivered message sends nothing).
-CREATE OR REPLACE FUNCTION cart_recovery_contact(p_cart_id text)
-RETURNS TABLE (email text, store_name text, emailed boolean)
-LANGUAGE sql STABLE AS $$
-    SELECT r.email, s.name, r.emailed_at IS NOT NULL
-      FROM cart_recovery r JOIN stores s ON s.id = r.store_id
-     WHERE r.cart_id = p_cart_id
-$$;
+-- Whom to mail, for the alerts consumer, and the right to mail them: the
+-- email, the store's name, and the claim, as alert_claim answers it
+-- (shared/orders/sql/alerts.sql): 'claimed' (send, then
+-- cart_recovery_emailed, or cart_recovery_release if the send failed),
+-- 'sent' (mailed already) or 'busy' (another delivery is mailing now: try
+-- again after the lease). No row: no such cart.
+DROP FUNCTION IF EXISTS cart_recovery_contact(text);
+CREATE OR REPLACE FUNCTION cart_recovery_claim(p_cart_id text, lease_secs int)
+RETURNS TABLE (email text, store_name text, claim text)
+LANGUAGE plpgsql AS $$
+DECLARE
+    r cart_recovery%ROWTYPE;
+BEGIN
+    SELECT * INTO r FROM cart_recovery WHERE cart_id = p_cart_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RETURN;
+    END IF;
+    IF r.emailed_at IS NOT NULL THEN
+        claim := 'sent';
+    ELSIF r.sending_until > now() THEN
+        claim := 'busy';
+    ELSE
+        UPDATE cart_recovery SET sending_until = now() + make_interval(secs => lease_secs)
+         WHERE cart_id = p_cart_id;
+        claim := 'claimed';
+    END IF;
+    email := r.email;
+    store_name := (SELECT s.name FROM stores s WHERE s.id = r.store_id);
+    RETURN NEXT;
+END $$;
 
 -- The provider accepted the email.
 CREATE OR REPLACE FUNCTION cart_recovery_emailed(p_cart_id text) RETURNS boolean
 LANGUAGE sql AS $$
     WITH done AS (
-        UPDATE cart_recovery SET emailed_at = now()
+        UPDATE cart_recovery SET emailed_at = now(), sending_until = NULL
          WHERE cart_id = p_cart_id AND emailed_at IS NULL
         RETURNING 1
     )
     SELECT count(*) > 0 FROM done
+$$;
+
+-- The send failed (the provider is down): the next delivery may claim it
+-- at once instead of waiting out the lease.
+CREATE OR REPLACE FUNCTION cart_recovery_release(p_cart_id text) RETURNS boolean
+LANGUAGE sql AS $$
+    WITH released AS (
+        UPDATE cart_recovery SET sending_until = NULL
+         WHERE cart_id = p_cart_id AND emailed_at IS NULL
+        RETURNING 1
+    )
+    SELECT count(*) > 0 FROM released
 $$;
 
 -- The cart was checked out (or is gone): nothing to send. Sets closed_at

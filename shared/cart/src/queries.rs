@@ -1,5 +1,6 @@
 //! The cart's SQL: one statement per use, rows read by column name.
 
+use platform::send_claim::{SendClaim, LEASE_SECS};
 use platform::{ApiError, FromRow, Row, Statement};
 
 use crate::{CartId, Email, Sku};
@@ -108,13 +109,25 @@ pub fn claim_cart_recovery(cart_id: &CartId) -> Statement {
     s
 }
 
-/// Whom to mail about `cart_id` (`RecoveryContact`; no row: no such cart).
-/// Run on the primary (`Db::read_primary`).
-pub fn recovery_contact(cart_id: &CartId) -> Statement {
+/// Whom to mail about `cart_id`, and the claim to mail them
+/// (`RecoveryContact`; no row: no such cart). Run with `Db::write`.
+pub fn claim_recovery_email(cart_id: &CartId) -> Statement {
+    let mut s = Statement::new();
+    let id = s.bind(cart_id.as_str());
+    let lease = s.bind(LEASE_SECS.to_string());
+    s.push_sql(&format!(
+        "SELECT email, store_name, claim FROM cart_recovery_claim({id}::text, {lease}::int)"
+    ));
+    s
+}
+
+/// The send failed: the next delivery may claim it at once
+/// (`platform::send_claim::Released`). Run with `Db::write`.
+pub fn release_recovery_email(cart_id: &CartId) -> Statement {
     let mut s = Statement::new();
     let id = s.bind(cart_id.as_str());
     s.push_sql(&format!(
-        "SELECT email, store_name, emailed::text AS emailed FROM cart_recovery_contact({id}::text)"
+        "SELECT cart_recovery_release({id}::text)::text AS released"
     ));
     s
 }
@@ -158,13 +171,13 @@ impl FromRow for DueCartRecovery {
     }
 }
 
-/// A row of `recovery_contact`.
+/// A row of `claim_recovery_email`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecoveryContact {
     pub email: Email,
     pub store_name: String,
-    /// Mailed already: send nothing.
-    pub emailed: bool,
+    /// Whether this delivery mails them.
+    pub claim: SendClaim,
 }
 
 impl FromRow for RecoveryContact {
@@ -172,7 +185,7 @@ impl FromRow for RecoveryContact {
         Ok(RecoveryContact {
             email: row.get("email")?,
             store_name: row.get("store_name")?,
-            emailed: row.flag("emailed")?,
+            claim: SendClaim::from_row(row)?,
         })
     }
 }
@@ -236,12 +249,14 @@ mod tests {
         for s in [
             claim_cart_recovery(&id),
             close_cart_recovery(&id),
-            recovery_contact(&id),
+            release_recovery_email(&id),
             mark_recovery_emailed(&id),
         ] {
             assert_eq!(s.params, vec![Some(id.to_string())]);
             assert!(!s.sql.contains(id.as_str()));
         }
+        let s = claim_recovery_email(&id);
+        assert_eq!(s.params, vec![Some(id.to_string()), Some(LEASE_SECS.to_string())]);
     }
 
     #[test]
@@ -255,11 +270,11 @@ mod tests {
         let contact = Row::from_pairs(&[
             ("email", Some("ada@example.com")),
             ("store_name", Some("SF")),
-            ("emailed", Some("false")),
+            ("claim", Some("busy")),
         ]);
         let contact = RecoveryContact::from_row(&contact).unwrap();
         assert_eq!(contact.email.as_str(), "ada@example.com");
-        assert!(!contact.emailed);
+        assert_eq!(contact.claim, SendClaim::Busy);
         assert_eq!(
             DueCartRecovery::from_row(&row).unwrap(),
             DueCartRecovery {

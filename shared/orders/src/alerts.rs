@@ -3,6 +3,7 @@
 //! staff's Slack-compatible webhook (`{"text": ...}`; Slack answers 200 `ok`).
 
 use platform::outbound::{HttpCall, HttpMethod, HttpReply, TransportError};
+use platform::send_claim::LEASE_SECS;
 use platform::Statement;
 use serde::Deserialize;
 
@@ -51,8 +52,9 @@ pub fn staff_alert(message: &AlertMessage) -> Option<StaffAlert> {
     }
 }
 
-/// Stores the alert once; answers whether it was posted already.
-pub fn record(alert: &StaffAlert) -> Statement {
+/// Stores the alert once and claims the right to post it
+/// (`sql/alerts.sql`, `alert_claim`). One row: a `platform::send_claim::SendClaim`.
+pub fn claim(alert: &StaffAlert) -> Statement {
     let mut s = Statement::new();
     let key = s.bind(alert.dedupe_key.as_str());
     let kind = s.bind(alert.kind);
@@ -61,28 +63,39 @@ pub fn record(alert: &StaffAlert) -> Statement {
         None => s.bind_null(),
     };
     let text = s.bind(alert.text.as_str());
+    let lease = s.bind(LEASE_SECS.to_string());
     s.push_sql(&format!(
-        "WITH new AS (INSERT INTO alerts (dedupe_key, kind, order_id, message) \
-                      VALUES ({key}, {kind}, {order}::bigint, {text}) \
-                      ON CONFLICT (dedupe_key) DO NOTHING RETURNING posted_at) \
-         SELECT coalesce((SELECT posted_at IS NOT NULL FROM new), \
-                         (SELECT posted_at IS NOT NULL FROM alerts WHERE dedupe_key = {key}))::text AS posted"
+        "SELECT alert_claim({key}, {kind}, {order}::bigint, {text}, {lease}::int) AS claim"
     ));
     s
 }
 
-/// The webhook took it.
+/// The webhook (or the email provider) took it; the claim ends.
 pub fn mark_posted(dedupe_key: &str) -> Statement {
     let mut s = Statement::new();
     let key = s.bind(dedupe_key);
     s.push_sql(&format!(
-        "UPDATE alerts SET posted_at = now() WHERE dedupe_key = {key} AND posted_at IS NULL \
+        "UPDATE alerts SET posted_at = now(), sending_until = NULL \
+          WHERE dedupe_key = {key} AND posted_at IS NULL \
          RETURNING 'true' AS posted"
     ));
     s
 }
 
-/// A row of `record` / `mark_posted`.
+/// The post failed: the next delivery may claim it at once. One row:
+/// `platform::send_claim::Released`.
+pub fn release(dedupe_key: &str) -> Statement {
+    let mut s = Statement::new();
+    let key = s.bind(dedupe_key);
+    s.push_sql(&format!(
+        "WITH released AS (UPDATE alerts SET sending_until = NULL \
+                            WHERE dedupe_key = {key} AND posted_at IS NULL RETURNING 1) \
+         SELECT (count(*) > 0)::text AS released FROM released"
+    ));
+    s
+}
+
+/// A row of `mark_posted`.
 #[derive(Debug, Deserialize)]
 pub struct Posted(pub bool);
 

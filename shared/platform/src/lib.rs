@@ -25,6 +25,7 @@ pub mod outbound_fetch;
 mod proptests;
 pub mod request_id;
 pub mod row;
+pub mod send_claim;
 pub mod sql;
 
 pub mod db;
