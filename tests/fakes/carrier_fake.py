@@ -174,12 +174,20 @@ async def label_create(request):
     return web.json_response(label)
 
 
-async def label_void(request):
-    fake = request.app['fake']
+def label_or_404(request):
+    """(the label the path names, None), or (None, the 404 to answer)."""
     label_id = request.match_info['id']
-    label = next((la for la in fake.labels if la['label_id'] == label_id), None)
+    label = next((la for la in request.app['fake'].labels if la['label_id'] == label_id), None)
     if label is None:
-        return se_error(404, 'validation', 'not_found', f'Label {label_id} not found.')
+        return None, se_error(404, 'validation', 'not_found', f'Label {label_id} not found.')
+    return label, None
+
+
+async def label_void(request):
+    label, missing = label_or_404(request)
+    if missing:
+        return missing
+    label_id = label['label_id']
     if label['voided']:
         return web.json_response({'approved': False,
                                   'message': f'Label {label_id} has already been voided.',
@@ -213,11 +221,10 @@ async def label_by_external_id(request):
 
 
 async def label_pdf(request):
-    fake = request.app['fake']
-    label_id = request.match_info['id']
-    label = next((la for la in fake.labels if la['label_id'] == label_id), None)
-    if label is None:
-        return se_error(404, 'validation', 'not_found', f'Label {label_id} not found.')
+    label, missing = label_or_404(request)
+    if missing:
+        return missing
+    label_id = label['label_id']
     stream = (f"BT /F1 14 Tf 20 400 Td (FAKE LABEL {label_id}) Tj 0 -24 Td "
               f"(tracking {label['tracking_number']}) Tj ET")
     body = PDF.replace('{length}', str(len(stream))).replace('{stream}', stream)

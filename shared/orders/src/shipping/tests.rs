@@ -55,18 +55,25 @@ fn book_request(
     r: ShipmentRequest,
     replies: Vec<Result<HttpReply, TransportError>>,
 ) -> (Result<BookedShipment, CarrierError>, Vec<HttpCall>) {
+    with_carrier(replies, async |carrier| carrier.book(&r).await)
+}
+
+/// Runs `call` against a carrier answering `replies` in turn: its result,
+/// and the calls it sent.
+fn with_carrier<T>(
+    replies: Vec<Result<HttpReply, TransportError>>,
+    call: impl AsyncFnOnce(&ShipEngine<'_, Scripted>) -> T,
+) -> (T, Vec<HttpCall>) {
     let t = Scripted {
         replies: RefCell::new(replies),
         sent: RefCell::new(vec![]),
     };
     let cfg = config();
-    let out = futures_executor::block_on(
-        ShipEngine {
-            config: &cfg,
-            transport: &t,
-        }
-        .book(&r),
-    );
+    let carrier = ShipEngine {
+        config: &cfg,
+        transport: &t,
+    };
+    let out = futures_executor::block_on(call(&carrier));
     (out, t.sent.into_inner())
 }
 
@@ -181,19 +188,7 @@ fn a_booking_refused_because_the_id_is_taken_uses_the_label_that_took_it() {
 }
 
 fn void(replies: Vec<Result<HttpReply, TransportError>>) -> (Result<(), CarrierError>, Vec<HttpCall>) {
-    let t = Scripted {
-        replies: RefCell::new(replies),
-        sent: RefCell::new(vec![]),
-    };
-    let cfg = config();
-    let out = futures_executor::block_on(
-        ShipEngine {
-            config: &cfg,
-            transport: &t,
-        }
-        .void("ord_abc", "se-7"),
-    );
-    (out, t.sent.into_inner())
+    with_carrier(replies, async |carrier| carrier.void("ord_abc", "se-7").await)
 }
 
 #[test]
