@@ -159,6 +159,9 @@ fn an_order_opens_with_its_owners_session_and_is_404_to_another_customer() {
     assert_eq!(mine.status, 200, "{}", mine.body);
     assert_eq!(mine.json()["order_id"], order.as_str());
     assert_eq!(mine.json()["lines"][0]["sku"], sku.as_str());
+    // The cookie request carries no read-your-writes token: the replica
+    // must have the order before it is asked.
+    wait_replica_caught_up();
     let cookie = with_cookie("GET", &path, &owner.token, None, None);
     assert_eq!(
         cookie.status, 200,
