@@ -80,6 +80,15 @@ impl DbError {
         }
     }
 
+    /// The replica cancelled the statement so that it could replay the
+    /// primary's changes (a recovery conflict: 40001, or 40P01 for a
+    /// deadlock with replay). A read-only server fails this way for no other
+    /// reason; the read itself was fine.
+    fn is_recovery_conflict(&self) -> bool {
+        matches!(self, DbError::Query(e)
+            if e.code().is_some_and(|c| matches!(c.code(), "40001" | "40P01")))
+    }
+
     fn into_api_error(self, log: &Log, which: &str) -> ApiError {
         match self {
             DbError::Connect(detail) => {
@@ -238,8 +247,9 @@ impl Db {
         from_rows(&rows)
     }
 
-    /// `Ok(None)` when the replica is missing, down, or behind this client:
-    /// the primary serves the read. A statement the replica refused (bad
+    /// `Ok(None)` when the replica is missing, down, behind this client, or
+    /// cancelled the read to replay the primary's changes: the primary
+    /// serves the read. A statement the replica refused (bad
     /// input, a timeout, a bug) is an error of the read, not of the replica:
     /// it is returned as it is, and routing does not change.
     async fn read_on_replica(&self, stmt: &Statement) -> Result<Option<Vec<Row>>, ApiError> {
@@ -281,6 +291,15 @@ impl Db {
                     json!({"detail": e.describe(), "fallback": "primary"}),
                 );
                 REPLICA_DOWN_UNTIL_MS.set(now + REPLICA_BACKOFF_MS);
+                Ok(None)
+            }
+            // Replay won over this read: the primary serves it, and the
+            // replica stays in use.
+            Err(e) if e.is_recovery_conflict() => {
+                self.log.warn(
+                    "replica_conflict",
+                    json!({"detail": e.describe(), "fallback": "primary"}),
+                );
                 Ok(None)
             }
             Err(e) => Err(e.into_api_error(&self.log, "replica")),
