@@ -12,7 +12,7 @@
 //! one the carrier refuses is recorded on the order for a person, with an
 //! alert.
 
-use orders::fulfillment::{self, Facts, FailureRecorded, Outcome, Recorded, Step, Voided};
+use orders::fulfillment::{self, CarrierWork, Facts, FailureRecorded, Outcome, Recorded, Step, Voided};
 use orders::shipping::{BookedShipment, CarrierConfig, CarrierError, ShipEngine, ShippingProvider};
 use platform::db::Db;
 use platform::outbound_fetch::FetchTransport;
@@ -49,14 +49,14 @@ pub async fn handle(message: &RawMessage, env: &Env) {
         order_id: body.order_id,
         attempts: facts.attempts,
     };
-    let step = match fulfillment::plan(&facts) {
+    let work = match fulfillment::plan(&facts) {
         Step::Done(why) => {
             log.info("fulfillment_skipped", json!({"order_id": body.order_id, "why": why}));
             message.ack();
             return;
         }
         Step::Fail(why) => return delivery.failed(&why).await,
-        step => step,
+        Step::Carrier(work) => work,
     };
 
     let Some(config) = carrier_config(env) else {
@@ -74,12 +74,12 @@ pub async fn handle(message: &RawMessage, env: &Env) {
         config: &config,
         transport: &transport,
     };
-    match step {
-        Step::Book(request) => match carrier.book(&request).await {
+    match work {
+        CarrierWork::Book(request) => match carrier.book(&request).await {
             Ok(label) => delivery.record(&carrier, &request.public_id, &label).await,
             Err(e) => delivery.carrier_failed(e).await,
         },
-        Step::VoidIfBooked { public_id } => match carrier.find(&public_id).await {
+        CarrierWork::VoidIfBooked { public_id } => match carrier.find(&public_id).await {
             Ok(Some(label)) => delivery.record(&carrier, &public_id, &label).await,
             Ok(None) => {
                 log.info("fulfillment_skipped", json!({"order_id": body.order_id, "why": "cancelled_no_label"}));
@@ -87,8 +87,7 @@ pub async fn handle(message: &RawMessage, env: &Env) {
             }
             Err(e) => delivery.carrier_failed(e).await,
         },
-        Step::Void { public_id, label_id } => delivery.void(&carrier, &public_id, &label_id).await,
-        Step::Done(_) | Step::Fail(_) => unreachable!("settled above"),
+        CarrierWork::Void { public_id, label_id } => delivery.void(&carrier, &public_id, &label_id).await,
     }
 }
 

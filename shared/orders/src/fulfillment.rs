@@ -50,7 +50,18 @@ pub struct ShipmentFacts {
 /// What the consumer does with the message.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Step {
-    /// Ask the carrier for a label.
+    /// Call the carrier.
+    Carrier(CarrierWork),
+    /// Nothing to do (already shipped, or not an order to ship): ack.
+    Done(&'static str),
+    /// It can never succeed: record the failure now, alert, ack.
+    Fail(String),
+}
+
+/// What the carrier is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CarrierWork {
+    /// Book a label.
     Book(ShipmentRequest),
     /// The order will not ship, but has a label: void it.
     Void { public_id: String, label_id: String },
@@ -58,10 +69,6 @@ pub enum Step {
     /// label; that try may have booked one and lost the answer. Look it up
     /// (by the order's public id) and void it if it exists.
     VoidIfBooked { public_id: String },
-    /// Nothing to do (already shipped, or not an order to ship): ack.
-    Done(&'static str),
-    /// It can never succeed: record the failure now, alert, ack.
-    Fail(String),
 }
 
 pub fn plan(facts: &Facts) -> Step {
@@ -73,10 +80,10 @@ pub fn plan(facts: &Facts) -> Step {
     };
     match &facts.shipment {
         Some(s) if s.void_pending => {
-            return Step::Void {
+            return Step::Carrier(CarrierWork::Void {
                 public_id,
                 label_id: s.label_id.clone(),
-            }
+            })
         }
         Some(_) => return Step::Done("already_shipped"),
         None => {}
@@ -85,7 +92,7 @@ pub fn plan(facts: &Facts) -> Step {
     // Not the first delivery: the last one may have booked the label.
     let may_be_booked = facts.attempts > 1;
     if status == Some(OrderStatus::Cancelled) && may_be_booked {
-        return Step::VoidIfBooked { public_id };
+        return Step::Carrier(CarrierWork::VoidIfBooked { public_id });
     }
     if status != Some(OrderStatus::Fulfilling) {
         // Cancelled, refunded, or not paid: there is nothing to ship.
@@ -96,12 +103,12 @@ pub fn plan(facts: &Facts) -> Step {
         .clone()
         .and_then(|v| serde_json::from_value::<ShipTo>(v).ok());
     match ship_to {
-        Some(ship_to) => Step::Book(ShipmentRequest {
+        Some(ship_to) => Step::Carrier(CarrierWork::Book(ShipmentRequest {
             public_id,
             ship_to,
             items: facts.items,
             may_be_booked,
-        }),
+        })),
         None => Step::Fail("the order has no usable shipping address".into()),
     }
 }

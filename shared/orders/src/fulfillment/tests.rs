@@ -15,7 +15,7 @@ fn a_fulfilling_order_without_a_shipment_is_booked() {
     let f = facts(json!({"found": true, "status": "fulfilling", "public_id": "ord_x",
                          "attempts": 1, "ship_to": address(), "items": 2, "shipment": null}));
     match plan(&f) {
-        Step::Book(r) => {
+        Step::Carrier(CarrierWork::Book(r)) => {
             assert_eq!(r.public_id, "ord_x");
             assert_eq!(r.items, 2);
             assert_eq!(r.ship_to.postal_code, "94105");
@@ -39,10 +39,10 @@ fn a_label_booked_for_an_order_cancelled_meanwhile_is_voided_until_it_is() {
                                "shipment": {"label_id": "se-7", "void_pending": true}}));
     assert_eq!(
         plan(&pending),
-        Step::Void {
+        Step::Carrier(CarrierWork::Void {
             public_id: "ord_x".into(),
             label_id: "se-7".into()
-        }
+        })
     );
     // Voided already: a redelivery does nothing.
     let voided = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
@@ -55,7 +55,7 @@ fn a_label_booked_for_an_order_cancelled_meanwhile_is_voided_until_it_is() {
 fn a_cancelled_order_an_earlier_delivery_tried_to_book_is_looked_up_to_void() {
     let retried = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
                                "attempts": 2, "ship_to": address(), "items": 1, "shipment": null}));
-    assert_eq!(plan(&retried), Step::VoidIfBooked { public_id: "ord_x".into() });
+    assert_eq!(plan(&retried), Step::Carrier(CarrierWork::VoidIfBooked { public_id: "ord_x".into() }));
     // The first delivery: no try can have booked a label.
     let first = facts(json!({"found": true, "status": "cancelled", "public_id": "ord_x",
                              "attempts": 1, "ship_to": address(), "items": 1, "shipment": null}));
