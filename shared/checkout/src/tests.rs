@@ -791,6 +791,24 @@ fn signed_in() -> Requester<'static> {
     }
 }
 
+/// `prepare` at noon in San Francisco, as `who`.
+fn prep_as(
+    req: &CheckoutRequest,
+    cart: &Cart,
+    region: &regions::Region,
+    who: Requester<'static>,
+) -> Result<PlaceOrderInput, ApiError> {
+    prepare(
+        req,
+        &key(),
+        cart,
+        region,
+        noon_in_sf(),
+        &Settings::default(),
+        who,
+    )
+}
+
 fn redeeming(points: Value) -> Value {
     let mut b = body();
     b["redeem_points"] = points;
@@ -830,15 +848,7 @@ fn points_pay_part_of_the_total_and_the_rest_earns() {
     let req = parse(&redeeming(json!(500))).unwrap();
     let ca = Regions::builtin().get(&req.region).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "10.00", 2), ("B-1", "0.50", 1)]);
-    let p = prepare(
-        &req,
-        &key(),
-        &cart,
-        ca,
-        noon_in_sf(),
-        &Settings::default(),
-        signed_in(),
-    )
+    let p = prep_as(&req, &cart, ca, signed_in())
     .unwrap();
     let v = serde_json::to_value(&p).unwrap();
     // 20.50 + 1.49 tax (on the full price) − 5.00 of points.
@@ -860,15 +870,7 @@ fn a_signed_in_checkout_without_points_is_linked_and_earns() {
     let req = parse(&body()).unwrap();
     let ca = Regions::builtin().get(&req.region).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "10.00", 2), ("B-1", "0.50", 1)]);
-    let p = prepare(
-        &req,
-        &key(),
-        &cart,
-        ca,
-        noon_in_sf(),
-        &Settings::default(),
-        signed_in(),
-    )
+    let p = prep_as(&req, &cart, ca, signed_in())
     .unwrap();
     let v = serde_json::to_value(&p).unwrap();
     assert_eq!(
@@ -895,15 +897,7 @@ fn redeeming_is_refused_without_a_session_over_the_total_or_in_fractions() {
     let cart = cart_with("US-CA", &[("A-1", "10.00", 1)]);
     let run = |points: u32, requester: Requester<'static>, region: &regions::Region| {
         let req = parse(&redeeming(json!(points))).unwrap();
-        prepare(
-            &req,
-            &key(),
-            &cart,
-            region,
-            noon_in_sf(),
-            &Settings::default(),
-            requester,
-        )
+        prep_as(&req, &cart, region, requester)
     };
     let e = run(100, requester(), ca).unwrap_err();
     assert_eq!((e.status, e.code), (401, "unauthenticated"));
@@ -989,15 +983,7 @@ fn a_guests_fingerprint_is_unchanged_and_a_session_or_redemption_changes_it() {
     let r = parse(&redeeming(json!(100))).unwrap();
     let ca = Regions::builtin().get(&r.region).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "10.00", 1)]);
-    let p = prepare(
-        &r,
-        &key(),
-        &cart,
-        ca,
-        noon_in_sf(),
-        &Settings::default(),
-        signed_in(),
-    )
+    let p = prep_as(&r, &cart, ca, signed_in())
     .unwrap();
     assert_eq!(p.fingerprint, redeem(100));
     assert_eq!(
@@ -1011,15 +997,7 @@ fn the_answer_shows_points_only_when_they_paid() {
     let req = parse(&redeeming(json!(250))).unwrap();
     let ca = Regions::builtin().get(&req.region).unwrap();
     let cart = cart_with("US-CA", &[("A-1", "2.50", 2)]);
-    let input = prepare(
-        &req,
-        &key(),
-        &cart,
-        ca,
-        noon_in_sf(),
-        &Settings::default(),
-        signed_in(),
-    )
+    let input = prep_as(&req, &cart, ca, signed_in())
     .unwrap();
     let with_points = PlacedOrder {
         order_id: 7,
