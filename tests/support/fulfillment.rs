@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use platform::http::percent_encode;
 use serde_json::{json, Value};
 
 use super::{fake_get, fake_post, local_secret, port, primary, request, PaidOrder, Reply};
@@ -66,15 +67,7 @@ pub fn slack_messages_with(text: &str) -> Vec<Value> {
 /// Emails the provider accepted for `to`.
 pub fn mail_to(to: &str) -> Vec<Value> {
     // Percent-encoded: a `+` in the address would read back as a space.
-    let to: String = to
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'@' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let to = percent_encode(to);
     let (s, v) = fake_get(&notify_url(), &format!("/_fake/mail?to={to}"));
     assert_eq!(s, 200, "notify fake: {v}");
     v["messages"].as_array().cloned().unwrap_or_default()

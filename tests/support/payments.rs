@@ -6,6 +6,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use platform::http::percent_encode;
 use serde_json::{json, Value};
 
 use super::{checkout_body, local_secret, post_json, primary, request, unique, Reply, Store};
@@ -210,7 +211,7 @@ pub fn payment_rows(order: &PaidOrder) -> Vec<(String, String)> {
 pub fn stripe_api(path: &str, form: &[(&str, &str)]) -> (u16, Value) {
     let body: String = form
         .iter()
-        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .map(|(k, v)| format!("{}={}", percent_encode(k), percent_encode(v)))
         .collect::<Vec<_>>()
         .join("&");
     let resp = ureq::post(&format!("{}{path}", stripe_url()))
@@ -252,17 +253,6 @@ fn read(resp: Result<ureq::Response, ureq::Error>) -> (u16, Value) {
         Err(ureq::Error::Status(status, r)) => (status, r.into_json().unwrap_or(Value::Null)),
         Err(e) => panic!("fake unreachable: {e}"),
     }
-}
-
-fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// Confirms a PaymentIntent on localstripe with a test card, as Stripe.js

@@ -91,7 +91,7 @@ fn compose(origin: &str, sku: &str, product: Option<&str>, name: Option<&str>) -
     let link = format!(
         "{}/products?sku={}",
         origin.trim_end_matches('/'),
-        query_value(sku)
+        platform::http::percent_encode(sku)
     );
     let greeting = match name.map(str::trim).filter(|n| !n.is_empty()) {
         Some(n) => format!("Hi {n},"),
@@ -105,19 +105,6 @@ fn compose(origin: &str, sku: &str, product: Option<&str>, name: Option<&str>) -
          from the wishlist to stop these emails.\n"
     );
     (subject, text)
-}
-
-/// Percent-encodes all but unreserved characters (SKUs are `[A-Z0-9-]`, so
-/// normally nothing changes).
-fn query_value(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The consumer's side.

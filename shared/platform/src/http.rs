@@ -104,6 +104,20 @@ pub fn query_pairs(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A value for a URL's query (or path): every byte but RFC 3986's
+/// unreserved characters (`A-Z a-z 0-9 - _ . ~`) percent-encoded, so `+`,
+/// `&`, `=` and spaces arrive as they were written.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -155,6 +169,18 @@ mod query_tests {
         assert!(pairs("/a").is_empty());
         assert!(pairs("/a?").is_empty());
         assert_eq!(pairs("/a?&&x=1"), vec![("x".into(), "1".into())]);
+    }
+
+    #[test]
+    fn encoded_values_read_back_as_written() {
+        assert_eq!(percent_encode("TEE-S_1.~"), "TEE-S_1.~");
+        assert_eq!(percent_encode("a+b@x.com"), "a%2Bb%40x.com");
+        assert_eq!(percent_encode("é &="), "%C3%A9%20%26%3D");
+        let value = "ada+shop@example.com & é=1";
+        assert_eq!(
+            pairs(&format!("/a?to={}", percent_encode(value))),
+            vec![("to".into(), value.into())]
+        );
     }
 
     #[test]
